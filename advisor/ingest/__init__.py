@@ -1,0 +1,1 @@
+"""Turning files into documents, chunks and index entries."""

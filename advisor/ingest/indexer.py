@@ -1,0 +1,301 @@
+"""Incremental, idempotent, crash-safe ingestion.
+
+The catalog is the truth; Chroma and BM25 are derived. Order of writes per batch: upsert vectors,
+then commit the catalog, then delete stale vectors. A run killed anywhere leaves the catalog
+describing either the old or the new state of each file, and a `dirty` flag that makes the next
+run reconcile Chroma with the catalog before doing anything else.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from advisor.embed import Embedder
+from advisor.index.store import IndexStore
+from advisor.ingest.chunker import chunk_document
+from advisor.ingest.loaders import is_supported, load_file
+from advisor.ingest.meta import LoadError
+from advisor.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+FaultHook = Callable[[str], None]
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    moved: int = 0
+    removed: int = 0
+    missing: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    record_errors: list[str] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_updated: int = 0
+    chunks_removed: int = 0
+    chunks_unchanged: int = 0
+    embedded: int = 0
+    repaired: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.record_errors
+
+    def summary(self) -> str:
+        return (
+            f"{self.files} files ({self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.duplicates} duplicate, {self.removed} removed, {len(self.failed)} failed); chunks: "
+            f"{self.chunks_added} added, {self.chunks_updated} updated, {self.chunks_removed} removed, "
+            f"{self.chunks_unchanged} skipped unchanged; {self.embedded} embedded; {self.seconds:.2f} s"
+        )
+
+
+@dataclass
+class _Pending:
+    path: str
+    content_hash: str
+    docs: list[Document]
+    chunks: list[Chunk]
+    errors: list[str]
+    is_new: bool
+
+
+class IngestBusy(RuntimeError):
+    pass
+
+
+@contextmanager
+def _lock(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "ingest.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestBusy(f"another `advisor ingest` is writing {directory}; wait for it to finish") from exc
+        yield
+
+
+def _key(path: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def walk(paths: Sequence[Path], report: IngestReport) -> Iterator[Path]:
+    for root in paths:
+        if root.is_file():
+            yield root
+        elif root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and is_supported(path) and not any(p.startswith(".") for p in path.parts):
+                    yield path
+        else:
+            report.failed.append((str(root), "path not found; check the spelling"))
+
+
+def _under(key: str, roots: Sequence[Path]) -> bool:
+    return any(key == _key(r) or key.startswith(_key(r).rstrip("/") + "/") for r in roots)
+
+
+class Indexer:
+    def __init__(self, store: IndexStore, embedder: Embedder, *, target_words: int = 170,
+                 max_words: int = 230, overlap_sentences: int = 1, batch_chunks: int = 256,
+                 fault: FaultHook | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunking = {"target_words": target_words, "max_words": max_words,
+                         "overlap_sentences": overlap_sentences}
+        self.batch_chunks = batch_chunks
+        self._fault = fault or (lambda _event: None)
+
+    def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        catalog = self.store.catalog
+        with _lock(self.store.dir):
+            self.store.check_embedder(self.embedder.name)
+            if catalog.get_state("dirty") == "1":
+                report.repaired = self.repair()
+            generation = catalog.generation
+            known = catalog.files()
+            on_disk = {_key(p): p for p in walk(paths, report)}
+            report.files = len(on_disk)
+            pending: list[_Pending] = []
+            claimed: dict[str, str] = {}
+            for key, path in tqdm(sorted(on_disk.items()), desc="reading", unit="file",
+                                  disable=not progress, leave=False):
+                self._scan(key, path, known, on_disk, pending, claimed, report)
+            if pending:
+                catalog.set_state("dirty", "1")
+                self._write(pending, report, progress)
+            for key in sorted(set(catalog.files()) - set(on_disk)):
+                if not _under(key, paths):
+                    continue
+                if prune:
+                    catalog.set_state("dirty", "1")
+                    dropped = catalog.remove_file(key)
+                    self._delete_vectors(dropped)
+                    report.removed += 1
+                    report.chunks_removed += len(dropped)
+                elif key not in report.missing:
+                    report.missing.append(key)
+            if catalog.generation != generation or report.repaired:
+                self.store.rebuild_lexical()
+            catalog.set_state("dirty", "0")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # scanning --------------------------------------------------------------------------------
+    def _scan(self, key: str, path: Path, known: dict, on_disk: dict, pending: list[_Pending],
+              claimed: dict[str, str], report: IngestReport) -> None:
+        catalog = self.store.catalog
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report.failed.append((key, f"cannot read: {exc.strerror}"))
+            return
+        content_hash = hashlib.sha256(data).hexdigest()
+        record = known.get(key)
+        if record is not None and record.content_hash == content_hash:
+            report.unchanged += 1
+            report.chunks_unchanged += len(catalog.chunk_ids_for_hash(content_hash))
+            report.record_errors.extend(record.errors)
+            return
+        others = [p for p in catalog.paths_with_hash(content_hash) if p != key]
+        live = [p for p in others if p in on_disk or Path(p).exists()]
+        if live:  # identical content under another path: store it once
+            catalog.set_state("dirty", "1")
+            self._delete_vectors(catalog.set_file(key, content_hash, [], docs=None, chunks=None))
+            report.duplicates += 1
+            return
+        if others and record is None:  # the file moved: keep its chunks
+            catalog.rename_file(others[0], key)
+            report.moved += 1
+            report.unchanged += 1
+            return
+        try:
+            docs, errors = load_file(path)
+        except LoadError as exc:
+            report.failed.append((key, exc.reason))
+            return
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run; say what happened
+            log.exception("unexpected error loading %s", key)
+            report.failed.append((key, f"{type(exc).__name__}: {exc}"))
+            return
+        old_hash = record.content_hash if record else None
+        kept_docs = []
+        for doc in docs:
+            owner = catalog.doc_owner(doc.doc_id)
+            if (owner not in (None, old_hash, content_hash)) or doc.doc_id in claimed:
+                where = claimed.get(doc.doc_id) or ", ".join(catalog.paths_with_hash(owner or "")) or "another file"
+                errors.append(f"{key}: document id {doc.doc_id!r} is already used by {where}; give it a unique id")
+                continue
+            claimed[doc.doc_id] = key
+            kept_docs.append(doc)
+        chunks = [c for d in kept_docs for c in chunk_document(d, **self.chunking)]
+        report.record_errors.extend(errors)
+        pending.append(_Pending(key, content_hash, kept_docs, chunks, errors, record is None))
+
+    # writing ---------------------------------------------------------------------------------
+    def _batches(self, pending: list[_Pending]) -> Iterator[list[_Pending]]:
+        batch: list[_Pending] = []
+        size = 0
+        for item in pending:
+            batch.append(item)
+            size += len(item.chunks)
+            if size >= self.batch_chunks:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    def _write(self, pending: list[_Pending], report: IngestReport, progress: bool) -> None:
+        catalog = self.store.catalog
+        existing = catalog.all_chunk_ids()
+        total_new = sum(1 for p in pending for c in p.chunks if c.chunk_id not in existing)
+        bar = tqdm(total=total_new, desc="embedding", unit="chunk", disable=not progress, leave=False)
+        for batch in self._batches(pending):
+            chunks = [c for p in batch for c in p.chunks]
+            new = [c for c in chunks if c.chunk_id not in existing]
+            kept = [c for c in chunks if c.chunk_id in existing]
+            stored = catalog.chunk_metas(c.chunk_id for c in kept)
+            moved = [c for c in kept if stored.get(c.chunk_id) != json.dumps(c.meta)]
+            vectors = self._embed(new, bar)
+            if moved:
+                old = self.store.vectors.vectors([c.chunk_id for c in moved])
+                vectors = np.vstack([vectors, np.stack([old[c.chunk_id] for c in moved])])
+            upserts = new + moved
+            if upserts:
+                self.store.vectors.upsert([c.chunk_id for c in upserts], vectors, [c.text for c in upserts],
+                                          [c.meta for c in upserts])
+            self._fault("after_upsert")
+            for item in batch:
+                dropped = catalog.set_file(item.path, item.content_hash, item.errors, docs=item.docs,
+                                           chunks=item.chunks)
+                self._delete_vectors(dropped)
+                report.chunks_removed += len(dropped)
+                if item.is_new:
+                    report.new += 1
+                else:
+                    report.changed += 1
+                self._fault("after_file")
+            existing.update(c.chunk_id for c in new)
+            report.chunks_added += len(new)
+            report.chunks_updated += len(moved)
+            report.chunks_unchanged += len(kept) - len(moved)
+        bar.close()
+
+    def _embed(self, chunks: list[Chunk], bar: tqdm) -> np.ndarray:
+        if not chunks:
+            return np.zeros((0, getattr(self.embedder, "dim", 0)), dtype=np.float32)
+        parts = []
+        step = 64
+        for lo in range(0, len(chunks), step):
+            parts.append(self.embedder.embed([c.embed_text() for c in chunks[lo:lo + step]]))
+            bar.update(len(chunks[lo:lo + step]))
+        self.store.check_embedder(self.embedder.name)
+        return np.vstack(parts)
+
+    def _delete_vectors(self, ids: set[str]) -> None:
+        if ids:
+            self.store.vectors.delete(sorted(ids))
+
+    # repair ----------------------------------------------------------------------------------
+    def repair(self) -> int:
+        """Make the vector index match the catalog after an interrupted run. Returns entries fixed."""
+        catalog = self.store.catalog
+        in_vectors = self.store.vectors.ids()
+        in_catalog = catalog.all_chunk_ids()
+        orphans = in_vectors - in_catalog
+        missing = sorted(in_catalog - in_vectors)
+        self._delete_vectors(orphans)
+        if missing:
+            chunks = list(catalog.iter_chunks(missing))
+            vectors = self.embedder.embed([c.embed_text() for c in chunks])
+            self.store.vectors.upsert([c.chunk_id for c in chunks], vectors, [c.text for c in chunks],
+                                      [c.meta for c in chunks])
+        present = sorted(in_catalog & in_vectors)
+        for lo in range(0, len(present), 2000):
+            chunks = list(catalog.iter_chunks(present[lo:lo + 2000]))
+            self.store.vectors.update_metas([c.chunk_id for c in chunks], [c.meta for c in chunks])
+        log.warning("repaired index after an interrupted run: %d orphan vectors removed, %d re-embedded",
+                    len(orphans), len(missing))
+        return len(orphans) + len(missing)

@@ -1,0 +1,203 @@
+"""Loaders, one per format: each turns a file into Documents or raises LoadError saying why not."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from advisor.ingest.deals import load_deal_file
+from advisor.ingest.meta import LoadError, normalise, parse_yaml, read_sidecar, slug
+from advisor.types import Document
+
+Loaded = tuple[list[Document], list[str]]  # documents, per-record errors (file still ingests)
+
+
+def _document(path: Path, text: str, raw: dict[str, Any], *, default_type: str, title: str,
+              pages: list[tuple[int, int, int]] | None = None) -> Document:
+    text = text.strip("\n")
+    if not text.strip():
+        raise LoadError(path, "no text found in the file")
+    raw = {**raw, **read_sidecar(path)}
+    meta = normalise(raw, path, default_title=title, default_type=default_type)
+    doc_id = str(raw.get("id") or slug(path.stem))
+    return Document(doc_id=doc_id, text=text, meta=meta, pages=pages or [])
+
+
+def load_markdown(path: Path) -> Loaded:
+    text = _read_text(path)
+    raw: dict[str, Any] = {}
+    match = re.match(r"^---[ \t]*\n(.*?)\n---[ \t]*(?:\n|$)", text, re.S)
+    if match:
+        raw = parse_yaml(match.group(1), path)
+        text = text[match.end():]
+    heading = re.search(r"^#\s+(.+)$", text, re.M)
+    title = heading.group(1).strip() if heading else path.stem.replace("-", " ")
+    return [_document(path, text, raw, default_type="article", title=title)], []
+
+
+def load_text(path: Path) -> Loaded:
+    text = _read_text(path)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), path.stem)
+    title = first if len(first) <= 120 else path.stem
+    return [_document(path, text, {}, default_type="note", title=title)], []
+
+
+_DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe",
+              "svg", "button", "template")
+_BOILERPLATE = re.compile(r"cookie|consent|banner|newsletter|subscribe|share|breadcrumb|sidebar|promo", re.I)
+_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "td", "th", "dt", "dd")
+
+
+def load_html(path: Path) -> Loaded:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(path.read_bytes(), "lxml")
+    raw: dict[str, Any] = {}
+    for tag in soup.find_all("meta"):
+        name = tag.get("name") or tag.get("property")
+        if name and tag.get("content") is not None:
+            raw[str(name).removeprefix("og:").removeprefix("article:")] = str(tag["content"])
+    if "source_urls" in raw:
+        raw["source_urls"] = raw["source_urls"].split()
+    title = soup.title.get_text(strip=True) if soup.title else path.stem
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        marker = " ".join([*(tag.get("class") or []), tag.get("id") or "", tag.get("role") or ""])
+        if marker.strip() and _BOILERPLATE.search(marker) and tag.name not in ("main", "article", "body"):
+            tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    lines: list[str] = []
+    for el in root.find_all(_BLOCKS):
+        if el.find_parent(_BLOCKS) is not None:
+            continue
+        content = re.sub(r"\s+", " ", el.get_text(" ", strip=True))
+        if not content:
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            lines.append("#" * int(el.name[1:]) + " " + content)
+        elif el.name == "li":
+            lines.append("- " + content)
+        else:
+            lines.append(content)
+    text = "\n\n".join(lines) if lines else root.get_text("\n", strip=True)
+    return [_document(path, text, raw, default_type="article", title=title)], []
+
+
+def _unwrap_pdf_lines(page_text: str) -> str:
+    """pypdf gives visual lines; join the wrapped ones so sentences survive."""
+    out: list[str] = []
+    for line in page_text.splitlines():
+        line = line.rstrip()
+        if not line.strip():
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        prev = out[-1] if out else ""
+        wrapped = prev and not re.search(r"[.:!?;)]$", prev) and (line[:1].islower() or len(prev) > 60)
+        if wrapped:
+            out[-1] = prev + " " + line.strip()
+        else:
+            if prev and not re.search(r"[.:!?;)]$", prev) and len(prev) <= 60:
+                out.append("")  # a short unpunctuated line is a heading: give it its own block
+            out.append(line.strip())
+    return "\n".join(out).strip()
+
+
+def load_pdf(path: Path) -> Loaded:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(str(path))
+        raw_pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+    except (PyPdfError, ValueError, OSError, KeyError, TypeError) as exc:
+        raise LoadError(path, f"not a readable PDF ({type(exc).__name__}: {exc}); re-export or remove it") from exc
+    text, pages, cursor = "", [], 0
+    for number, page_text in enumerate(raw_pages, start=1):
+        body = _unwrap_pdf_lines(page_text)
+        if not body:
+            continue
+        if text:
+            text += "\n\n"
+            cursor = len(text)
+        text += body
+        pages.append((number, cursor, len(text)))
+    if not text.strip():
+        raise LoadError(path, "the PDF has no extractable text (a scan?); OCR it first")
+    raw = {"title": str(info.get("/Title") or ""), "publisher": str(info.get("/Author") or "")}
+    return [_document(path, text, {k: v for k, v in raw.items() if v}, default_type="report",
+                      title=path.stem.replace("-", " "), pages=pages)], []
+
+
+def load_docx(path: Path) -> Loaded:
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise LoadError(path, f"not a readable DOCX ({exc}); re-save it from Word") from exc
+    lines: list[str] = []
+    for para in document.paragraphs:
+        content = para.text.strip()
+        if not content:
+            continue
+        style = (para.style.name if para.style is not None else "") or ""
+        level = re.match(r"Heading (\d)", style)
+        if level:
+            lines.append("#" * int(level.group(1)) + " " + content)
+        elif style.startswith("Title"):
+            lines.append("# " + content)
+        elif "List" in style:
+            lines.append("- " + content)
+        else:
+            lines.append(content)
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                lines.append(" | ".join(cells))
+    props = document.core_properties
+    raw: dict[str, Any] = {"title": props.title or "", "publisher": props.author or ""}
+    if props.created:
+        raw["published"] = props.created.date()
+    return [_document(path, "\n\n".join(lines), {k: v for k, v in raw.items() if v},
+                      default_type="document", title=path.stem.replace("-", " "))], []
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+
+
+LOADERS: dict[str, Callable[[Path], Loaded]] = {
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".txt": load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".csv": load_deal_file,
+    ".jsonl": load_deal_file,
+}
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in LOADERS and not path.name.endswith(".meta.yaml")
+
+
+def load_file(path: Path) -> Loaded:
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(path, f"unsupported file type {path.suffix!r}; supported: {', '.join(sorted(LOADERS))}")
+    return loader(path)

@@ -1,0 +1,170 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25) fused by reciprocal rank, with metadata filters.
+
+The audience filter is applied on both sides *and* checked again on every hit: nothing internal
+reaches a public caller even if one index were stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from advisor.config import Audience
+from advisor.embed import Embedder
+from advisor.index.store import IndexStore
+from advisor.text import company_key
+from advisor.types import Hit
+
+log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Filters:
+    """What a caller may see and wants to see. `audience='public'` restricts to public documents."""
+
+    audience: Audience = "public"
+    doc_types: tuple[str, ...] = ()
+    date_from: int | None = None  # YYYYMMDD
+    date_to: int | None = None
+    companies: tuple[str, ...] = ()
+    therapy_areas: tuple[str, ...] = ()
+
+    def where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.audience == "public":
+            clauses.append({"audience": "public"})
+        if self.doc_types:
+            clauses.append({"doc_type": {"$in": list(self.doc_types)}})
+        if self.date_from:
+            clauses.append({"published": {"$gte": self.date_from}})
+        if self.date_to:
+            clauses.append({"published": {"$lte": self.date_to}})
+        for field_name, values in (("company_keys", [company_key(c) for c in self.companies]),
+                                   ("therapy_areas", [t.lower() for t in self.therapy_areas])):
+            if values:
+                ors = [{field_name: {"$contains": v}} for v in values]
+                clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def allows(self, meta: dict[str, Any]) -> bool:
+        if self.audience == "public" and meta.get("audience") != "public":
+            return False
+        if self.doc_types and meta.get("doc_type") not in self.doc_types:
+            return False
+        published = int(meta.get("published", 0) or 0)
+        if self.date_from and published < self.date_from:
+            return False
+        if self.date_to and published > self.date_to:
+            return False
+        if self.companies and not {company_key(c) for c in self.companies} & set(meta.get("company_keys", [])):
+            return False
+        return not (self.therapy_areas and not {t.lower() for t in self.therapy_areas}
+                    & set(meta.get("therapy_areas", [])))
+
+
+@dataclass
+class _Table:
+    """Per-row metadata aligned with the lexical index, for fast filter masks."""
+
+    generation: int
+    public: np.ndarray
+    published: np.ndarray
+    doc_type: np.ndarray
+    postings: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        mask = np.ones(len(self.public), dtype=bool)
+        if filters.audience == "public":
+            mask &= self.public
+        if filters.doc_types:
+            mask &= np.isin(self.doc_type, list(filters.doc_types))
+        if filters.date_from:
+            mask &= self.published >= filters.date_from
+        if filters.date_to:
+            mask &= self.published <= filters.date_to
+        for name, values in (("company_keys", [company_key(c) for c in filters.companies]),
+                             ("therapy_areas", [t.lower() for t in filters.therapy_areas])):
+            if values:
+                rows = np.zeros(len(mask), dtype=bool)
+                for value in values:
+                    rows[self.postings.get(name, {}).get(value, np.array([], dtype=np.int64))] = True
+                mask &= rows
+        return mask
+
+
+class HybridRetriever:
+    def __init__(self, store: IndexStore, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self._table: _Table | None = None
+
+    def _rows(self) -> _Table:
+        lexical = self.store.lexical()
+        if self._table is not None and self._table.generation == lexical.generation:
+            return self._table
+        metas = self.store.catalog.metas_by_id()
+        n = len(lexical.ids)
+        public = np.zeros(n, dtype=bool)
+        published = np.zeros(n, dtype=np.int64)
+        doc_type = np.empty(n, dtype=object)
+        postings: dict[str, dict[str, list[int]]] = {"company_keys": {}, "therapy_areas": {}}
+        for row, cid in enumerate(lexical.ids):
+            meta = metas.get(cid, {})
+            public[row] = meta.get("audience") == "public"
+            published[row] = int(meta.get("published", 0) or 0)
+            doc_type[row] = meta.get("doc_type", "")
+            for name, index in postings.items():
+                for value in meta.get(name, []):
+                    index.setdefault(value, []).append(row)
+        self._table = _Table(lexical.generation, public, published, doc_type,
+                             {k: {v: np.array(r, dtype=np.int64) for v, r in d.items()} for k, d in postings.items()})
+        return self._table
+
+    def warm_up(self) -> None:
+        self._rows()
+        warm = getattr(self.embedder, "warm_up", None)
+        if warm:
+            warm()
+
+    def search(self, query: str, filters: Filters, k: int, timings: dict[str, float] | None = None) -> list[Hit]:
+        timings = timings if timings is not None else {}
+        t0 = time.perf_counter()
+        vector = self.embedder.embed([query])[0]
+        t1 = time.perf_counter()
+        dense = self.store.vectors.query(vector, self.candidates, where=filters.where())
+        t2 = time.perf_counter()
+        table = self._rows()
+        lexical = self.store.lexical()
+        lex_rows = lexical.search(query, self.candidates, mask=table.mask(filters))
+        t3 = time.perf_counter()
+        fused: dict[str, float] = {}
+        for rank, (cid, _) in enumerate(dense):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        lex_scores = {}
+        for rank, (row, score) in enumerate(lex_rows):
+            cid = lexical.ids[row]
+            lex_scores[cid] = score
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        dense_sim = dict(dense)
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        hits: list[Hit] = []
+        for chunk in self.store.catalog.iter_chunks(ranked[: k * 2]):
+            if not filters.allows(chunk.meta):
+                log.error("filter leak blocked: chunk %s does not match %s", chunk.chunk_id, filters)
+                continue
+            cid = chunk.chunk_id
+            hits.append(Hit(chunk, fused[cid], dense_sim.get(cid), lex_scores.get(cid)))
+            if len(hits) == k:
+                break
+        timings.update(embed_ms=(t1 - t0) * 1e3, dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3,
+                       fuse_ms=(time.perf_counter() - t3) * 1e3)
+        if dense:
+            timings["top_dense_similarity"] = dense[0][1]
+        return hits

@@ -1,0 +1,108 @@
+"""Plain-text helpers shared by the chunker, the composer and the citation checker."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_ABBREVIATIONS = {
+    "e.g", "i.e", "inc", "co", "corp", "ltd", "vs", "no", "mr", "ms", "dr", "st", "jr", "approx",
+    "u.s", "u.k", "dept", "est", "fig", "al", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "plc", "bros", "mt", "ph", "p",
+}
+
+_SENT_END = re.compile(r"[.!?](?:[\"'”’)\]]*)(?=\s+[\"'“‘(\[]?[A-Z0-9$€£¥*])")
+_WORD = re.compile(r"[a-z0-9]+(?:[.'’-][a-z0-9]+)*")
+_NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?\s*(?:%|bn|billion|m\b|million|k\b|trillion)?", re.I)
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not now of off on once only or other our ours ourselves out over
+    own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves also may might must shall us per
+    via within without across among upon whether yet tell say said says give gave know""".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens (numbers and hyphenated words kept whole)."""
+    return _WORD.findall(text.lower())
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, normalised: '$5.3 bn' -> '5.3bn', '1,250' -> '1250'."""
+    found = set()
+    for match in _NUMBER.finditer(text):
+        token = match.group(0).lower().replace(",", "").replace("$", "").replace(" ", "")
+        token = token.replace("billion", "bn").replace("million", "m")
+        found.add(token)
+    return found
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    start = dot
+    while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
+        start -= 1
+    token = text[start:dot].lower()
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) offsets of sentences in text[start:end]; lines and list items split too."""
+    end = len(text) if end is None else end
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        lo, hi = start + line.start(), start + line.end()
+        cursor = lo
+        for match in _SENT_END.finditer(text, lo, hi):
+            dot = match.start()
+            if text[dot] == "." and _is_abbreviation(text, dot):
+                continue
+            yield from _trimmed(text, cursor, match.end())
+            cursor = match.end()
+        yield from _trimmed(text, cursor, hi)
+
+
+def _trimmed(text: str, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    if hi > lo:
+        yield lo, hi
+
+
+_MD_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s+)")
+_MD_INLINE = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def clean_markdown(sentence: str) -> str:
+    """Sentence text for display: list markers, emphasis and link targets removed."""
+    out = _MD_PREFIX.sub("", sentence)
+    out = _MD_LINK.sub(r"\1", out)
+    out = _MD_INLINE.sub(r"\2", out)
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def is_heading(line: str) -> bool:
+    return bool(re.match(r"^\s*#{1,6}\s", line))
+
+
+_SUFFIXES = re.compile(
+    r"\b(inc|ltd|limited|llc|plc|ag|sa|nv|co|corp|corporation|company|group|holdings?|pharmaceuticals?|pharma|"
+    r"biopharmaceuticals?|biopharma|biotherapeutics|therapeutics|biosciences?|biotech|biologics|medicines?|"
+    r"laboratories|labs)\b\.?"
+)
+
+
+def company_key(name: str) -> str:
+    """'CSPC Pharmaceutical Group' and 'CSPC' both become 'cspc'."""
+    key = _SUFFIXES.sub(" ", name.lower().replace("&", " "))
+    return re.sub(r"[^a-z0-9]+", " ", key).strip()
