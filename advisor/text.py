@@ -27,13 +27,33 @@ STOPWORDS = frozenset(
 )
 
 
+# question scaffolding: words that shape a question but are not what it is about
+QUESTION_WORDS = frozenset(
+    """much many long often big bigger biggest large larger largest kind kinds type types sort happen happened
+    happens mean means meant explain describe please like think anything something everything tell
+    show give list""".split()
+)
+
+# irregular forms the stemmer leaves apart from their base (so "paid" matches "pay")
+IRREGULAR = {
+    "paid": "pay", "sold": "sell", "bought": "buy", "won": "win", "led": "lead", "made": "make",
+    "grew": "grow", "grown": "grow", "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall",
+    "spent": "spend", "struck": "strike", "took": "take", "taken": "take", "began": "begin", "begun": "begin",
+    "brought": "bring", "sought": "seek", "held": "hold", "kept": "keep", "left": "leave", "met": "meet",
+    "ran": "run", "saw": "see", "seen": "see", "went": "go", "gone": "go", "chose": "choose",
+    "chosen": "choose", "drew": "draw", "drawn": "draw", "lost": "lose", "set": "set",
+}
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (numbers and hyphenated words kept whole)."""
     return _WORD.findall(text.lower())
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    """Words that carry meaning: no stopwords, no question scaffolding, irregular verbs at their base."""
+    return [IRREGULAR.get(w, w) for w in words(text)
+            if w not in STOPWORDS and w not in QUESTION_WORDS and len(w) > 1]
 
 
 def numbers(text: str) -> set[str]:

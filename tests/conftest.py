@@ -1,0 +1,164 @@
+"""Shared fixtures. Unit tests are offline: any connection off the loopback interface fails."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from advisor.config import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+            raise RuntimeError(f"network access in tests is blocked: tried to connect to {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", embedder="hash", min_evidence_score=0.25)
+
+
+ARTICLE = """---
+id: {id}
+title: "{title}"
+published: {published}
+publisher: Meridian Asia Advisory
+source_urls:
+  - https://example.com/{id}
+audience: {audience}
+doc_type: article
+topics: [china-licensing]
+regions: [China]
+companies: [{companies}]
+therapy_areas: [{therapy}]
+---
+
+# {title}
+
+{body}
+"""
+
+DEALS_HEADER = ("deal_id,announced,licensor,licensor_country,licensee,licensee_country,deal_type,asset,modality,"
+                "therapy_area,stage_at_deal,territory,upfront_usd_m,milestones_usd_m,total_value_usd_m,royalties,"
+                "source_url,notes\n")
+
+
+def write_article(folder: Path, doc_id: str, body: str, *, title: str | None = None, audience: str = "public",
+                  published: str = "2025-06-20", companies: str = "", therapy: str = "") -> Path:
+    path = folder / f"{doc_id}.md"
+    path.write_text(ARTICLE.format(id=doc_id, title=title or doc_id.replace("-", " ").title(), audience=audience,
+                                   published=published, companies=companies, therapy=therapy,
+                                   body=textwrap.dedent(body).strip()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mini_corpus(tmp_path: Path) -> Path:
+    """A small corpus: public and internal articles, and deal records."""
+    root = tmp_path / "corpus"
+    (root / "articles").mkdir(parents=True)
+    (root / "deals").mkdir()
+    a = root / "articles"
+    write_article(a, "az-cspc", """
+        ## The deal
+        In June 2025 AstraZeneca agreed an AI research partnership with CSPC Pharmaceutical worth up to $5.3bn.
+        Only $110m of the AstraZeneca and CSPC deal was paid upfront, with the rest tied to milestones.
+
+        ## The platform
+        CSPC contributes an AI platform that combines physics-based modelling with machine learning.
+        The collaboration targets small molecules, with immunology as a focus.
+        """, companies="AstraZeneca, CSPC Pharmaceutical Group", therapy="immunology")
+    write_article(a, "japan-pmda", """
+        ## Drug lag
+        Japan's regulator, the PMDA, opened an office in Washington DC to court US biotechs.
+        Drug loss describes medicines approved abroad that are never developed in Japan.
+        In December 2023 Japan relaxed the requirement for a Japanese phase 1 study before joining global trials.
+        """, published="2024-12-01", companies="Takeda", therapy="oncology")
+    write_article(a, "biosecure", """
+        ## Status
+        The BIOSECURE Act targets biotechnology companies of concern such as BGI and WuXi AppTec.
+        The House passed the FY2026 NDAA, which carries a revised BIOSECURE text, on 11 December 2025.
+        """, published="2025-12-12")
+    write_article(a, "fee-playbook", """
+        ## Our fees
+        Under the Lantern Protocol we never quote a success fee below 1.5% of the upfront payment.
+        Retainers for a China scouting mandate start at a monthly fee agreed with the partner in charge.
+        """, audience="internal", published="2025-03-01")
+    (root / "deals" / "deals.csv").write_text(
+        DEALS_HEADER
+        + "D1,2025-06-13,CSPC Pharmaceutical Group,China,AstraZeneca,United Kingdom,AI research,AI small molecules,"
+          "AI platform,immunology,discovery,Global,110,5220,5330,,https://example.com/d1,AI deal\n"
+        + "D2,2025-05-20,3SBio,China,Pfizer,United States,licence,SSGJ-707,bispecific antibody,oncology,phase 2,"
+          "Global ex-China,1250,4800,6050,tiered,https://example.com/d2,\n",
+        encoding="utf-8",
+    )
+    (root / "deals" / "deals.csv.meta.yaml").write_text("audience: public\npublisher: Meridian deal tracker\n")
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on 127.0.0.1, stopped after the session."""
+    chroma = VENV_BIN / "chroma"
+    if not chroma.exists():
+        pytest.fail(f"{chroma} not found: `make install` installs chromadb, which provides it")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = open(path / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

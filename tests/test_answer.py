@@ -1,0 +1,101 @@
+"""The pipeline end to end on a real embedded Chroma with the fake embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advisor.advisor import Advisor, InputError
+from advisor.cite import SUPPORT_THRESHOLD, cited_sentences, support
+from advisor.config import Settings
+from advisor.retrieve import Filters
+from advisor.retriever_lc import AdvisorRetriever
+
+
+@pytest.fixture
+def advisor(settings: Settings, mini_corpus: Path) -> Advisor:
+    adv = Advisor.from_settings(settings)
+    assert adv.ingest([mini_corpus]).ok
+    return adv
+
+
+def test_answer_states_the_value_and_every_citation_supports_its_sentence(advisor: Advisor) -> None:
+    answer = advisor.ask("What did AstraZeneca agree with CSPC in 2025?")
+    assert answer.covered and answer.citations
+    assert "$5.3bn" in answer.text
+    by_n = {c.n: c for c in answer.citations}
+    for sentence in cited_sentences(answer.text):
+        assert sentence.refs, f"uncited sentence: {sentence.text}"
+        for n in sentence.refs:
+            citation = by_n[n]
+            document = advisor.store.catalog.document(citation.doc_id)
+            assert document is not None
+            assert document.text[citation.char_start:citation.char_end] == citation.passage
+            assert support(sentence.text, citation.passage) >= SUPPORT_THRESHOLD
+    assert {c.doc_id for c in answer.citations} & {"az-cspc", "D1"}
+    assert answer.sources[0].url.startswith("https://example.com/")
+
+
+def test_uncovered_question_gets_the_honest_answer_and_no_citations(advisor: Advisor) -> None:
+    answer = advisor.ask("What is the boiling point of tungsten at sea level?")
+    assert not answer.covered
+    assert answer.citations == [] and answer.sources == []
+    assert "don't cover" in answer.text
+    assert answer.route == "no_coverage"
+
+
+def test_public_audience_never_sees_internal_passages(advisor: Advisor) -> None:
+    question = "What success fee does the Lantern Protocol set for a China scouting mandate?"
+    public = advisor.ask(question, audience="public")
+    assert "Lantern" not in public.text
+    assert all(c.audience == "public" for c in public.citations)
+    internal = advisor.ask(question, audience="internal")
+    assert "Lantern Protocol" in internal.text
+    assert any(c.doc_id == "fee-playbook" for c in internal.citations)
+
+
+def test_filters_restrict_by_company_date_and_type(advisor: Advisor) -> None:
+    hits = advisor.retriever.search("licensing deal", Filters(companies=("Pfizer",)), k=5)
+    assert hits and {h.chunk.doc_id for h in hits} == {"D2"}
+    hits = advisor.retriever.search("Japan", Filters(date_to=20241231), k=5)
+    assert {h.chunk.doc_id for h in hits} == {"japan-pmda"}
+    hits = advisor.retriever.search("deal", Filters(doc_types=("deal",)), k=5)
+    assert {h.chunk.doc_id for h in hits} == {"D1", "D2"}
+    hits = advisor.retriever.search("deal", Filters(therapy_areas=("oncology",)), k=5)
+    assert {h.chunk.doc_id for h in hits} == {"japan-pmda", "D2"}
+
+
+def test_hybrid_fusion_finds_exact_terms_the_embedder_misses(advisor: Advisor) -> None:
+    hits = advisor.retriever.search("SSGJ-707", Filters(), k=3)
+    assert hits[0].chunk.doc_id == "D2"
+    assert hits[0].lexical_score is not None
+
+
+def test_langchain_retriever_returns_documents_with_metadata(advisor: Advisor) -> None:
+    retriever = AdvisorRetriever(hybrid=advisor.retriever, k=2)
+    docs = retriever.invoke("PMDA Washington office")
+    assert docs and docs[0].metadata["doc_id"] == "japan-pmda"
+    assert docs[0].metadata["audience"] == "public"
+
+
+@pytest.mark.parametrize("question,message", [("   ", "empty"), ("x" * 2001, "limit is 2000")])
+def test_bad_questions_are_refused_with_a_reason(advisor: Advisor, question: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        advisor.ask(question)
+
+
+def test_unknown_audience_is_refused(advisor: Advisor) -> None:
+    with pytest.raises(InputError, match="audience"):
+        advisor.ask("Japan", audience="everyone")  # type: ignore[arg-type]
+
+
+@pytest.mark.server
+def test_server_mode_answers_the_same_way(tmp_path: Path, mini_corpus: Path, chroma_server: str) -> None:
+    settings = Settings(data_dir=tmp_path / "srv", embedder="hash", chroma_url=chroma_server,
+                        collection="answer-test", min_evidence_score=0.25)
+    adv = Advisor.from_settings(settings)
+    assert adv.ingest([mini_corpus]).ok
+    answer = adv.ask("How much did AstraZeneca pay CSPC upfront?")
+    assert answer.covered and "$110m" in answer.text
+    assert adv.store.vectors.ids() == adv.store.catalog.all_chunk_ids()

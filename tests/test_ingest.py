@@ -1,0 +1,147 @@
+"""Incremental, idempotent, crash-safe ingestion against a real embedded Chroma."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.advisor import Advisor
+from advisor.config import Settings
+from tests.conftest import REPO, write_article
+
+
+def _advisor(settings: Settings) -> Advisor:
+    return Advisor.from_settings(settings)
+
+
+def _state(settings: Settings) -> tuple[set[str], set[str], list[str], dict[str, int]]:
+    """(vector ids, catalog ids, lexical ids, catalog counts) of a fresh view of the index."""
+    advisor = _advisor(settings)
+    store = advisor.store
+    return store.vectors.ids(), store.catalog.all_chunk_ids(), sorted(store.lexical().ids), store.catalog.counts()
+
+
+def test_first_run_indexes_everything_and_rerun_embeds_nothing(settings: Settings, mini_corpus: Path) -> None:
+    advisor = _advisor(settings)
+    first = advisor.ingest([mini_corpus])
+    assert first.ok, first.failed
+    assert first.new == 5 and first.chunks_added > 0
+    assert advisor.embedder.texts_embedded == first.chunks_added  # type: ignore[attr-defined]
+
+    again = _advisor(settings)
+    second = again.ingest([mini_corpus])
+    assert again.embedder.texts_embedded == 0  # type: ignore[attr-defined]
+    assert (second.unchanged, second.chunks_added, second.chunks_removed) == (5, 0, 0)
+    vectors, catalog, lexical, _ = _state(settings)
+    assert vectors == catalog == set(lexical)
+
+
+def test_changed_file_replaces_its_chunks(settings: Settings, mini_corpus: Path) -> None:
+    advisor = _advisor(settings)
+    advisor.ingest([mini_corpus])
+    before = advisor.store.catalog.chunk_ids_for_hash
+    path = mini_corpus / "articles" / "biosecure.md"
+    path.write_text(path.read_text().replace("11 December 2025", "18 December 2025"))
+    report = _advisor(settings).ingest([mini_corpus])
+    assert report.changed == 1 and report.chunks_added >= 1 and report.chunks_removed >= 1
+    vectors, catalog, lexical, _ = _state(settings)
+    assert vectors == catalog == set(lexical)
+    texts = [c.text for c in _advisor(settings).store.catalog.iter_chunks()]
+    assert any("18 December 2025" in t for t in texts)
+    assert not any("11 December 2025" in t for t in texts)
+    assert before  # the catalog API used above exists
+
+
+def test_editing_one_deal_row_reembeds_only_that_row(settings: Settings, mini_corpus: Path) -> None:
+    _advisor(settings).ingest([mini_corpus])
+    deals = mini_corpus / "deals" / "deals.csv"
+    deals.write_text(deals.read_text().replace("1250,4800,6050", "1250,4750,6000"))
+    advisor = _advisor(settings)
+    report = advisor.ingest([mini_corpus])
+    assert report.changed == 1
+    assert advisor.embedder.texts_embedded == 1  # type: ignore[attr-defined]
+    assert report.chunks_removed == 1
+
+
+def test_prune_removes_chunks_of_deleted_files(settings: Settings, mini_corpus: Path) -> None:
+    _advisor(settings).ingest([mini_corpus])
+    (mini_corpus / "articles" / "japan-pmda.md").unlink()
+    kept = _advisor(settings).ingest([mini_corpus])
+    assert kept.missing == ["japan-pmda.md"] or kept.missing[0].endswith("japan-pmda.md")
+    assert _state(settings)[3]["documents"] == 5 + 1  # nothing removed without --prune (2 deals + 4 articles)
+    pruned = _advisor(settings).ingest([mini_corpus], prune=True)
+    assert pruned.removed == 1 and pruned.chunks_removed >= 1
+    vectors, catalog, lexical, counts = _state(settings)
+    assert vectors == catalog == set(lexical)
+    assert counts["documents"] == 5
+
+
+def test_identical_content_under_two_paths_is_stored_once(settings: Settings, mini_corpus: Path) -> None:
+    _advisor(settings).ingest([mini_corpus])
+    before = _state(settings)[3]["chunks"]
+    shutil.copy(mini_corpus / "articles" / "az-cspc.md", mini_corpus / "articles" / "az-cspc-copy.md")
+    report = _advisor(settings).ingest([mini_corpus])
+    assert report.duplicates == 1 and report.chunks_added == 0
+    assert _state(settings)[3]["chunks"] == before
+
+
+def test_corrupt_pdf_is_reported_and_the_rest_ingests(settings: Settings, mini_corpus: Path) -> None:
+    (mini_corpus / "articles" / "broken.pdf").write_bytes(b"%PDF-1.7\ngarbage that is not a pdf")
+    report = _advisor(settings).ingest([mini_corpus])
+    assert not report.ok
+    assert [p for p, _ in report.failed] == [str(mini_corpus / "articles" / "broken.pdf")]
+    assert "not a readable PDF" in report.failed[0][1]
+    assert report.new == 5
+
+
+def test_duplicate_document_ids_are_refused(settings: Settings, mini_corpus: Path) -> None:
+    other = mini_corpus / "other"
+    other.mkdir()
+    write_article(other, "az-cspc", "A different text that reuses the same id as another article.")
+    report = _advisor(settings).ingest([mini_corpus])
+    assert any("already used" in e for e in report.record_errors)
+
+
+def _cli(args: list[str], settings: Settings, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "ADVISOR_DATA_DIR": str(settings.data_dir), "ADVISOR_EMBEDDER": "hash",
+                "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "advisor.cli", *args], capture_output=True, text=True,
+                          env=full_env, cwd=REPO, timeout=300)
+
+
+def test_cli_exit_status_and_summary(settings: Settings, mini_corpus: Path) -> None:
+    (mini_corpus / "articles" / "broken.pdf").write_bytes(b"not a pdf at all")
+    result = _cli(["ingest", str(mini_corpus)], settings)
+    assert result.returncode == 1
+    assert "broken.pdf" in result.stderr and "failed" in result.stderr
+    assert "5 new" in result.stdout and "1 failed" in result.stdout
+
+
+@pytest.mark.parametrize("event,count", [("after_upsert", 1), ("after_file", 2)])
+def test_killed_run_is_repaired_to_the_uninterrupted_state(tmp_path: Path, mini_corpus: Path, event: str,
+                                                           count: int) -> None:
+    # several small batches so the kill lands between them
+    extra = mini_corpus / "articles"
+    for i in range(12):
+        write_article(extra, f"note-{i}", f"Note {i} discusses licensing deal number {i} in some detail. " * 30)
+    clean = Settings(data_dir=tmp_path / "clean", embedder="hash")
+    crashed = Settings(data_dir=tmp_path / "crashed", embedder="hash")
+    env = {"ADVISOR_CHUNK_TARGET_WORDS": "60", "ADVISOR_CHUNK_MAX_WORDS": "80"}
+    assert _cli(["ingest", str(mini_corpus)], clean, env).returncode == 0
+
+    killed = _cli(["ingest", str(mini_corpus)], crashed, {**env, "ADVISOR_FAULT_KILL": f"{event}:{count}"})
+    assert killed.returncode == -9, killed.stderr
+    rerun = _cli(["ingest", str(mini_corpus)], crashed, env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "repaired" in rerun.stderr
+
+    small = {"chunk_target_words": 60, "chunk_max_words": 80}
+    a = _state(clean.model_copy(update=small))
+    b = _state(crashed.model_copy(update=small))
+    assert a[0] == b[0] == a[1] == b[1] == set(a[2]) == set(b[2])  # same ids everywhere, no duplicates
+    assert a[3] == b[3]

@@ -1,0 +1,31 @@
+from advisor.text import clean_markdown, company_key, numbers, sentence_spans
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def test_sentences_keep_abbreviations_and_decimals_whole() -> None:
+    text = "AstraZeneca paid $5.3bn to CSPC in 2025. The U.S. partner, e.g. Pfizer Inc. and others, paid more! Why?"
+    assert _sentences(text) == [
+        "AstraZeneca paid $5.3bn to CSPC in 2025.",
+        "The U.S. partner, e.g. Pfizer Inc. and others, paid more!",
+        "Why?",
+    ]
+
+
+def test_lines_and_list_items_are_separate_sentences() -> None:
+    assert _sentences("## Heading\n- first item\n- second item") == ["## Heading", "- first item", "- second item"]
+
+
+def test_numbers_are_normalised() -> None:
+    assert numbers("$5.3 billion, 1,250m and 28%") == {"5.3bn", "1250m", "28%"}
+
+
+def test_clean_markdown_strips_markup_only() -> None:
+    assert clean_markdown("- **Upfront**: $110m [source](http://x)") == "Upfront: $110m source"
+
+
+def test_company_keys_ignore_corporate_suffixes() -> None:
+    assert company_key("CSPC Pharmaceutical Group") == company_key("CSPC") == "cspc"
+    assert company_key("Merck & Co.") == "merck"
