@@ -403,23 +403,24 @@ def write_sidecar(meta: dict, out_path: Path) -> None:
 # Main
 # ---------------------------------------------------------------------------
 
-def main() -> int:
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+def main(out_dir: Path = OUT_DIR) -> int:
+    """Write the HTML page, the PDF and its sidecar into out_dir (default corpus/docs)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
 
     meta, body = read_source(SRC_DIR / HTML_SOURCE)
-    html_path = OUT_DIR / f"{meta['id']}.html"
+    html_path = out_dir / f"{meta['id']}.html"
     html_path.write_text(render_html(meta, body), encoding="utf-8")
-    print(f"wrote {html_path.relative_to(CORPUS_DIR.parent)}")
+    print(f"wrote {html_path}")
 
     meta, body = read_source(SRC_DIR / PDF_SOURCE)
-    pdf_path = OUT_DIR / f"{meta['id']}.pdf"
+    pdf_path = out_dir / f"{meta['id']}.pdf"
     pages = render_pdf(meta, body, pdf_path)
     sidecar = pdf_path.with_name(pdf_path.name + ".meta.yaml")
     write_sidecar(meta, sidecar)
-    print(f"wrote {pdf_path.relative_to(CORPUS_DIR.parent)} ({pages} pages)")
-    print(f"wrote {sidecar.relative_to(CORPUS_DIR.parent)}")
+    print(f"wrote {pdf_path} ({pages} pages)")
+    print(f"wrote {sidecar}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT_DIR))
