@@ -63,7 +63,13 @@ class Advisor:
         self.retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k)
         self.generator = generator or ExtractiveGenerator(
             lambda term: self.store.lexical().idf(term), max_sentences=settings.answer_max_sentences)
-        self.gate = gate or load_gate(embedder.name, settings.min_evidence_score)
+        self._gate = gate
+
+    @property
+    def gate(self) -> Gate:
+        if self._gate is None:
+            self._gate = load_gate(self.embedder.name, self.settings.min_evidence_score)
+        return self._gate
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None,
@@ -119,6 +125,10 @@ class Advisor:
             answer.covered = False
             answer.route = "no_coverage"
             answer.text = prompts.render("no_coverage.j2", self.settings.prompts_dir, audience=audience)
+        for doc_id in dict.fromkeys(c.doc_id for c in answer.citations):
+            newer = self.retriever.superseded_by(doc_id)
+            if newer:
+                answer.notes.append(f"{doc_id} has been superseded by {newer}; prefer the newer source")
         seen: dict[str, Source] = {}
         for c in answer.citations:
             seen.setdefault(c.doc_id, Source(doc_id=c.doc_id, title=c.title, url=c.url, published=c.published))

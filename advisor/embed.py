@@ -89,7 +89,8 @@ class SentenceTransformerEmbedder:
 
             log.info("loading embedding model from %s", self.model_path)
             model = SentenceTransformer(str(self.model_path), device="cpu")
-            self.dim = int(model.get_sentence_embedding_dimension() or 384)
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self.dim = int(get_dim() or 384)
             self._model = model
 
     def embed(self, texts: list[str]) -> np.ndarray:

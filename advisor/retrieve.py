@@ -75,6 +75,7 @@ class _Table:
     public: np.ndarray
     published: np.ndarray
     doc_type: np.ndarray
+    superseded: dict[str, str]
     postings: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def mask(self, filters: Filters) -> np.ndarray | None:
@@ -95,6 +96,9 @@ class _Table:
                     rows[self.postings.get(name, {}).get(value, np.array([], dtype=np.int64))] = True
                 mask &= rows
         return mask
+
+
+SUPERSEDED_WEIGHT = 0.5
 
 
 class HybridRetriever:
@@ -123,9 +127,12 @@ class HybridRetriever:
             for name, index in postings.items():
                 for value in meta.get(name, []):
                     index.setdefault(value, []).append(row)
-        self._table = _Table(lexical.generation, public, published, doc_type,
+        self._table = _Table(lexical.generation, public, published, doc_type, self.store.catalog.superseded(),
                              {k: {v: np.array(r, dtype=np.int64) for v, r in d.items()} for k, d in postings.items()})
         return self._table
+
+    def superseded_by(self, doc_id: str) -> str | None:
+        return self._rows().superseded.get(doc_id)
 
     def warm_up(self) -> None:
         self._rows()
@@ -153,6 +160,10 @@ class HybridRetriever:
             lex_scores[cid] = score
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         dense_sim = dict(dense)
+        # a document replaced by a newer one only surfaces when nothing better matches
+        for cid in fused:
+            if cid.split("#", 1)[0] in table.superseded:
+                fused[cid] *= SUPERSEDED_WEIGHT
         ranked = sorted(fused, key=lambda c: -fused[c])
         hits: list[Hit] = []
         for chunk in self.store.catalog.iter_chunks(ranked[: k * 2]):

@@ -13,7 +13,9 @@ from advisor.ingest.meta import date_str
 from advisor.text import clean_markdown, numbers, sentence_spans
 from advisor.types import Citation, Hit
 
-_MONEY_Q = re.compile(r"\b(how much|value|valued|worth|upfront|paid|pay|price|cost|fee|milestone|royalt|\$)", re.I)
+_MONEY_Q = re.compile(
+    r"\b(how much|value|valued|worth|upfront|paid|pay|price|cost|fee|milestone|royalt|terms|agree|deal|sign|"
+    r"licen[cs]|acqui|partnership|collaboration)|\$", re.I)
 _COUNT_Q = re.compile(r"\b(how many|number of|share|percent|proportion|%)", re.I)
 _WHEN_Q = re.compile(r"\b(when|what year|which year|date)\b", re.I)
 _MONEY = re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(bn|billion|m|million)\b|\bUSD\b", re.I)

@@ -168,6 +168,12 @@ class Catalog:
         for cid, doc_id, text, start, end, section, meta in rows:
             yield Chunk(cid, doc_id, text, start, end, json.loads(meta), section)
 
+    def superseded(self) -> dict[str, str]:
+        """doc id of each superseded document -> doc id of the document that replaces it."""
+        rows = self._db.execute("SELECT json_extract(meta, '$.supersedes'), doc_id FROM documents "
+                                "WHERE json_extract(meta, '$.supersedes') IS NOT NULL")
+        return {old: new for old, new in rows}
+
     def metas_by_id(self) -> dict[str, dict]:
         return {cid: json.loads(meta) for cid, meta in self._db.execute("SELECT chunk_id, meta FROM chunks")}
 

@@ -56,7 +56,7 @@ def _page_of(doc: Document, offset: int) -> int:
 def chunk_id(doc: Document, text: str, occurrence: int) -> str:
     """Stable id from what the chunk is: same document, text and metadata give the same id."""
     payload = json.dumps([doc.doc_id, text, doc.meta, occurrence], sort_keys=True, ensure_ascii=False)
-    return f"{doc.doc_id[:40]}#{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
+    return f"{doc.doc_id}#{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
 
 
 def chunk_document(doc: Document, *, target_words: int = 170, max_words: int = 230,

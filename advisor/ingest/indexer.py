@@ -239,6 +239,7 @@ class Indexer:
             stored = catalog.chunk_metas(c.chunk_id for c in kept)
             moved = [c for c in kept if stored.get(c.chunk_id) != json.dumps(c.meta)]
             vectors = self._embed(new, bar)
+            report.embedded += len(new)
             if moved:
                 old = self.store.vectors.vectors([c.chunk_id for c in moved])
                 vectors = np.vstack([vectors, np.stack([old[c.chunk_id] for c in moved])])
@@ -267,7 +268,7 @@ class Indexer:
         if not chunks:
             return np.zeros((0, getattr(self.embedder, "dim", 0)), dtype=np.float32)
         parts = []
-        step = 64
+        step = 256  # large calls let the embedder sort by length and pad less
         for lo in range(0, len(chunks), step):
             parts.append(self.embedder.embed([c.embed_text() for c in chunks[lo:lo + step]]))
             bar.update(len(chunks[lo:lo + step]))
