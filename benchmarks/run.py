@@ -1,0 +1,203 @@
+"""Speed and memory of the advisor on this machine; figures go to benchmarks/results/, never into tests.
+
+    python -m benchmarks.run [--skip-scale] [--scale-chunks 100000]
+
+Stages:
+  ingest    fresh ingest of corpus/ with the packaged MiniLM (model warmed first), then the raw embedder on the
+            very same chunk texts, then an unchanged re-ingest (in process, and as the `advisor ingest` command)
+  ask       warm `Advisor.ask` latency with the extractive generator over the calibration questions
+  scale     hybrid retrieval over a synthetic index of N chunks (deal-style records, random unit vectors)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from advisor.advisor import Advisor
+from advisor.config import Settings
+from advisor.embed import SentenceTransformerEmbedder, packaged_minilm_path
+from advisor.ingest.deals import COLUMNS
+from advisor.retrieve import Filters
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = [REPO / "corpus" / "articles", REPO / "corpus" / "deals", REPO / "corpus" / "docs"]
+RESULTS = REPO / "benchmarks" / "results"
+QUESTIONS = [json.loads(line)["q"] for line in (REPO / "evals" / "calibration" / "coverage.jsonl").read_text().splitlines()
+             if line.strip()]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def stage_ingest(workdir: Path, embedder: SentenceTransformerEmbedder) -> tuple[dict, Advisor]:
+    settings = Settings(data_dir=workdir / "corpus-data")
+    advisor = Advisor(settings, store=Advisor.from_settings(settings, embedder=embedder).store, embedder=embedder)
+    t0 = time.perf_counter()
+    report = advisor.ingest(CORPUS)
+    ingest_s = time.perf_counter() - t0
+    texts = [c.embed_text() for c in advisor.store.catalog.iter_chunks()]
+    t0 = time.perf_counter()
+    embedder.embed(texts)
+    raw_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    unchanged = Advisor(settings, store=Advisor.from_settings(settings, embedder=embedder).store,
+                        embedder=embedder).ingest(CORPUS)
+    unchanged_s = time.perf_counter() - t0
+    env = {**os.environ, "ADVISOR_DATA_DIR": str(settings.data_dir)}
+    cli_times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "advisor.cli", "ingest", "-q", *map(str, CORPUS)], env=env, cwd=REPO,
+                       check=True, capture_output=True)
+        cli_times.append(time.perf_counter() - t0)
+    ingest_rate = report.embedded / ingest_s
+    raw_rate = len(texts) / raw_s
+    return {
+        "files": report.files, "chunks": report.chunks_added, "embedded": report.embedded,
+        "fresh_ingest_s": round(ingest_s, 2), "ingest_chunks_per_s": round(ingest_rate, 2),
+        "raw_embedder_chunks_per_s": round(raw_rate, 2),
+        "ingest_vs_raw_throughput": round(ingest_rate / raw_rate, 3),
+        "unchanged_reingest_in_process_s": round(unchanged_s, 3),
+        "unchanged_reingest_embedded": unchanged.embedded,
+        "unchanged_reingest_cli_s_median": round(statistics.median(cli_times), 3),
+        "unchanged_reingest_cli_s_all": [round(t, 3) for t in cli_times],
+    }, advisor
+
+
+def stage_ask(advisor: Advisor, rounds: int = 3) -> dict:
+    advisor.warm_up()
+    advisor.ask("warm-up question about licensing in China")
+    times, covered = [], 0
+    for _ in range(rounds):
+        for q in QUESTIONS:
+            t0 = time.perf_counter()
+            answer = advisor.ask(q)
+            times.append((time.perf_counter() - t0) * 1e3)
+            covered += answer.covered
+    return {"questions": len(QUESTIONS), "rounds": rounds, "p50_ms": round(pct(times, 50), 1),
+            "p95_ms": round(pct(times, 95), 1), "mean_ms": round(statistics.mean(times), 1),
+            "rss_mb_after": round(rss_mb(), 1)}
+
+
+class RandomEmbedder:
+    """Deterministic random unit vectors: index-side scale tests without hours of embedding."""
+
+    name = "random-384"
+    dim = 384
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+            v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+
+def synthetic_deals(folder: Path, n: int, vocabulary: list[str]) -> None:
+    rng = np.random.default_rng(11)
+    companies = [f"{a} {b}" for a in ("Hengrui", "Akeso", "Kelun", "Hansoh", "Innovent", "Zai", "Argo", "CSPC",
+                                      "Duality", "Biotheus", "Takeda", "Daiichi", "Astellas", "Yuhan", "Alteogen")
+                 for b in ("Bio", "Pharma", "Therapeutics", "Medicines", "Labs", "Sciences")]
+    per_file = 5000
+    for f in range(0, n, per_file):
+        with open(folder / f"deals-{f // per_file:03d}.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+            for i in range(f, min(n, f + per_file)):
+                words = " ".join(rng.choice(vocabulary, size=40))
+                upfront = float(rng.integers(5, 1500))
+                writer.writerow([f"S{i:06d}", f"{2019 + i % 8}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                                 rng.choice(companies), "China", rng.choice(companies), "United States",
+                                 "licence", f"asset-{i}", "ADC", "oncology", "phase 1", "Global ex-China",
+                                 upfront, upfront * 10, upfront * 11, "tiered", f"https://example.com/{i}", words])
+
+
+def stage_scale(workdir: Path, n: int, query_embedder: SentenceTransformerEmbedder) -> dict:
+    vocabulary = sorted({w for q in QUESTIONS for w in q.lower().replace("?", "").split()})
+    folder = workdir / "synthetic"
+    folder.mkdir()
+    synthetic_deals(folder, n, vocabulary)
+    settings = Settings(data_dir=workdir / "scale-data", embedder="hash")
+    embedder = RandomEmbedder()
+    advisor = Advisor(settings, store=Advisor.from_settings(settings, embedder=embedder).store,  # type: ignore[arg-type]
+                      embedder=embedder)  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    report = advisor.ingest([folder])
+    build_s = time.perf_counter() - t0
+    retriever = advisor.retriever
+    retriever.warm_up()
+    filters = [Filters(audience="public"), Filters(audience="internal"),
+               Filters(audience="public", date_from=20230101, companies=("Hengrui Bio",))]
+    index_times, e2e_times, embed_times = [], [], []
+    for _ in range(3):
+        for q in QUESTIONS:
+            for f in filters:
+                timings: dict[str, float] = {}
+                t0 = time.perf_counter()
+                retriever.search(q, f, 8, timings)
+                index_times.append((time.perf_counter() - t0) * 1e3)
+            t0 = time.perf_counter()
+            query_embedder.embed([q])
+            embed_times.append((time.perf_counter() - t0) * 1e3)
+    for a, b in zip(index_times[::3], embed_times, strict=False):
+        e2e_times.append(a + b)
+    return {
+        "chunks": report.chunks_added, "build_s": round(build_s, 1),
+        "retrieval_p50_ms": round(pct(index_times, 50), 2), "retrieval_p95_ms": round(pct(index_times, 95), 2),
+        "minilm_query_embed_p50_ms": round(pct(embed_times, 50), 2),
+        "with_minilm_query_embedding_p50_ms": round(pct(e2e_times, 50), 2),
+        "with_minilm_query_embedding_p95_ms": round(pct(e2e_times, 95), 2),
+        "queries": len(index_times), "rss_mb_after": round(rss_mb(), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--scale-chunks", type=int, default=100_000)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "platform": platform.platform()},
+                     "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    embedder = SentenceTransformerEmbedder(packaged_minilm_path())
+    embedder.embed(["warm up the model"])
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        results["ingest"], advisor = stage_ingest(work, embedder)
+        print(json.dumps(results["ingest"], indent=2))
+        results["ask"] = stage_ask(advisor)
+        print(json.dumps(results["ask"], indent=2))
+        if not args.skip_scale:
+            results["scale"] = stage_scale(work, args.scale_chunks, embedder)
+            print(json.dumps(results["scale"], indent=2))
+    results["max_rss_mb"] = round(rss_mb(), 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {RESULTS / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""End to end with the real packaged all-MiniLM-L6-v2 on the shipped corpus (about a minute to embed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advisor.advisor import Advisor
+from advisor.cite import SUPPORT_THRESHOLD, cited_sentences, support
+from advisor.config import Settings
+from advisor.embed import SentenceTransformerEmbedder, packaged_minilm_path
+
+pytestmark = pytest.mark.model
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+@pytest.fixture(scope="module")
+def advisor(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("model") / "data")  # the real default embedder
+    adv = Advisor.from_settings(settings)
+    assert isinstance(adv.embedder, SentenceTransformerEmbedder)
+    report = adv.ingest([CORPUS / "articles", CORPUS / "deals", CORPUS / "docs"])
+    assert report.ok and report.embedded == report.chunks_added > 700
+    return adv
+
+
+def test_packaged_model_loads_offline_and_embeds() -> None:
+    embedder = SentenceTransformerEmbedder(packaged_minilm_path())
+    vectors = embedder.embed(["China out-licensing", "licensing deals from China", "sourdough bread"])
+    assert vectors.shape == (3, 384)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
+
+
+def test_az_cspc_answer_states_the_value_with_a_supporting_citation(advisor: Advisor) -> None:
+    answer = advisor.ask("What did AstraZeneca agree with CSPC in 2025?")
+    assert answer.covered
+    assert advisor.gate.source.startswith("calibrated")
+    valued = [s for s in cited_sentences(answer.text) if "5.3bn" in s.text or "5,3" in s.text]
+    assert valued, answer.text
+    by_n = {c.n: c for c in answer.citations}
+    for sentence in valued:
+        for n in sentence.refs:
+            assert "5.3bn" in by_n[n].passage
+            assert support(sentence.text, by_n[n].passage) >= SUPPORT_THRESHOLD
+
+
+def test_out_of_scope_question_is_refused_without_citations(advisor: Advisor) -> None:
+    answer = advisor.ask("How do I bake sourdough bread at home?")
+    assert not answer.covered and answer.citations == []
+
+
+def test_prospect_question_gets_public_sources_only(advisor: Advisor) -> None:
+    answer = advisor.ask("How do we engage in AI partnerships without IP exposure?")
+    assert answer.covered
+    assert answer.citations and all(c.audience == "public" for c in answer.citations)
