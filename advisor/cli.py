@@ -8,13 +8,13 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from advisor.config import Settings, load_settings
 
 
-def _fault_hook_from_env() -> object:
+def _fault_hook_from_env() -> Callable[[str], None] | None:
     """Test seam: ADVISOR_FAULT_KILL=event:n sends SIGKILL to this process at the n-th `event`."""
     spec = os.environ.get("ADVISOR_FAULT_KILL")
     if not spec:
@@ -31,7 +31,7 @@ def _fault_hook_from_env() -> object:
     return hook
 
 
-def _advisor(settings: Settings):  # type: ignore[no-untyped-def]
+def _advisor(settings: Settings):
     from advisor.advisor import Advisor
 
     return Advisor.from_settings(settings)
@@ -46,7 +46,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         advisor.store.wipe()
     try:
         report = advisor.ingest(paths, prune=args.prune, progress=not args.quiet and sys.stderr.isatty(),
-                                fault=_fault_hook_from_env())  # type: ignore[arg-type]
+                                fault=_fault_hook_from_env())
     except (IngestBusy, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

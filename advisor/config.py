@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # index
     chroma_url: str | None = None
     collection: str = "advisor"
+    # chunk texts live in the catalog; a copy in Chroma (with its full-text index) halves upsert speed
+    chroma_store_documents: bool = False
 
     # embedder: "minilm" loads the packaged all-MiniLM-L6-v2 (or embedder_path, any
     # sentence-transformers model directory); "hash" is the deterministic fake for tests.

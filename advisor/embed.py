@@ -6,7 +6,7 @@ import hashlib
 import logging
 import threading
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -77,7 +77,7 @@ class SentenceTransformerEmbedder:
         self.name = self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
         self.batch_size = batch_size
         self.texts_embedded = 0
-        self._model: object | None = None
+        self._model: Any = None
         self._lock = threading.Lock()
         self.dim = 384
 
@@ -98,7 +98,7 @@ class SentenceTransformerEmbedder:
         self.texts_embedded += len(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(  # type: ignore[attr-defined]
+        vectors = self._model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,

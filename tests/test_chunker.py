@@ -8,7 +8,8 @@ def _doc(text: str, **meta: object) -> Document:
 
 def test_chunks_are_exact_spans_within_size_bounds() -> None:
     sections = "\n\n".join(
-        f"## Section {i}\n\n" + " ".join(f"Sentence {j} of section {i} covers royalties and milestones." for j in range(40))
+        f"## Section {i}\n\n"
+        + " ".join(f"Sentence {j} of section {i} covers royalties and milestones." for j in range(40))
         for i in range(3))
     doc = _doc("# Title\n\n" + sections)
     chunks = chunk_document(doc, target_words=170, max_words=230)

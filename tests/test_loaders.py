@@ -151,7 +151,8 @@ def test_jsonl_deals_with_a_broken_line(tmp_path: Path) -> None:
     path = tmp_path / "deals.jsonl"
     path.write_text(json.dumps(row) + "\n{not json\n")
     docs, errors = load_deal_file(path)
-    assert len(docs) == 1 and errors == [f"{path}:2: not valid JSON (Expecting property name enclosed in double quotes)"]
+    assert len(docs) == 1
+    assert errors == [f"{path}:2: not valid JSON (Expecting property name enclosed in double quotes)"]
 
 
 def test_missing_csv_columns_fail_the_file(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None) -> FastAPI
     holder: dict[str, Advisor] = {}
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI):
         holder["advisor"] = advisor or Advisor.from_settings(settings)
         await run_in_threadpool(holder["advisor"].warm_up)
         yield

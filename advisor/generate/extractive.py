@@ -106,12 +106,16 @@ class ExtractiveGenerator:
             meta = chunk.meta
             citations.append(Citation(
                 n=n, doc_id=chunk.doc_id, title=str(meta.get("title", chunk.doc_id)),
-                url=str(meta.get("source_url", "")), published=date_str(int(meta.get("published", 0) or 0)),
+                url=str(meta.get("source_url", "")), published=date_str(_int(meta.get("published"))),
                 doc_type=str(meta.get("doc_type", "")), audience=str(meta.get("audience", "")),
-                page=int(meta["page"]) if meta.get("page") else None, chunk_id=chunk.chunk_id,
+                page=_int(meta.get("page")) or None, chunk_id=chunk.chunk_id,
                 passage=chunk.text[lo:hi], char_start=chunk.char_start + lo, char_end=chunk.char_start + hi,
             ))
         return Draft(" ".join(parts), citations, coverage)
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _with_marker(sentence: str, n: int) -> str:

@@ -28,7 +28,8 @@ class IndexStore:
     def vectors(self) -> VectorIndex:
         if self._vectors is None:
             s = self.settings
-            self._vectors = ChromaIndex.open(path=self.dir / "chroma", url=s.chroma_url, name=s.collection)
+            self._vectors = ChromaIndex.open(path=self.dir / "chroma", url=s.chroma_url, name=s.collection,
+                                             store_documents=s.chroma_store_documents)
         return self._vectors
 
     @property

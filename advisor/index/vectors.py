@@ -33,9 +33,13 @@ class VectorIndex(Protocol):
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
 
+# Chroma holds what its filters need; the catalog holds everything else. Fewer keys, faster upserts.
+FILTER_KEYS = ("doc_id", "audience", "doc_type", "published", "company_keys", "therapy_areas", "topics", "regions")
+
+
 def _chroma_meta(meta: dict[str, MetaValue]) -> dict[str, MetaValue]:
     # Chroma rejects None and empty lists
-    return {k: v for k, v in meta.items() if v is not None and v != []}
+    return {k: meta[k] for k in FILTER_KEYS if k in meta and meta[k] is not None and meta[k] != []}
 
 
 class ChromaIndex:
@@ -43,11 +47,14 @@ class ChromaIndex:
 
     _PAGE = 5000
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, *, store_documents: bool = False) -> None:
         self._col = collection
+        # texts live in the catalog; keeping a copy in Chroma (and its full-text index) is optional
+        self.store_documents = store_documents
 
     @classmethod
-    def open(cls, *, path: Path | None = None, url: str | None = None, name: str = "advisor") -> ChromaIndex:
+    def open(cls, *, path: Path | None = None, url: str | None = None, name: str = "advisor",
+             store_documents: bool = False) -> ChromaIndex:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -64,14 +71,15 @@ class ChromaIndex:
         collection = client.get_or_create_collection(
             name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
-        return cls(collection)
+        return cls(collection, store_documents=store_documents)
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
                metas: Sequence[dict[str, MetaValue]]) -> None:
         for lo in range(0, len(ids), self._PAGE):
             hi = lo + self._PAGE
             self._col.upsert(ids=list(ids[lo:hi]), embeddings=np.asarray(vectors[lo:hi], dtype=np.float32),
-                             documents=list(texts[lo:hi]), metadatas=[_chroma_meta(m) for m in metas[lo:hi]])
+                             documents=list(texts[lo:hi]) if self.store_documents else None,
+                             metadatas=[_chroma_meta(m) for m in metas[lo:hi]])
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)

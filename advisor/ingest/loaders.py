@@ -68,7 +68,7 @@ def load_html(path: Path) -> Loaded:
     for tag in soup.find_all(True):
         if tag.decomposed:
             continue
-        marker = " ".join([*(tag.get("class") or []), tag.get("id") or "", tag.get("role") or ""])
+        marker = " ".join([*(tag.get("class") or []), str(tag.get("id") or ""), str(tag.get("role") or "")])
         if marker.strip() and _BOILERPLATE.search(marker) and tag.name not in ("main", "article", "body"):
             tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
@@ -116,7 +116,7 @@ def load_pdf(path: Path) -> Loaded:
     try:
         reader = PdfReader(str(path))
         raw_pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
+        info: dict[str, object] = dict(reader.metadata or {})
     except (PyPdfError, ValueError, OSError, KeyError, TypeError) as exc:
         raise LoadError(path, f"not a readable PDF ({type(exc).__name__}: {exc}); re-export or remove it") from exc
     text, pages, cursor = "", [], 0
