@@ -76,6 +76,7 @@ class _Table:
     published: np.ndarray
     doc_type: np.ndarray
     superseded: dict[str, str]
+    row_of: dict[str, int]
     postings: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def mask(self, filters: Filters) -> np.ndarray | None:
@@ -113,23 +114,42 @@ class HybridRetriever:
         lexical = self.store.lexical()
         if self._table is not None and self._table.generation == lexical.generation:
             return self._table
-        metas = self.store.catalog.metas_by_id()
+        position = {cid: row for row, cid in enumerate(lexical.ids)}
         n = len(lexical.ids)
         public = np.zeros(n, dtype=bool)
         published = np.zeros(n, dtype=np.int64)
         doc_type = np.empty(n, dtype=object)
         postings: dict[str, dict[str, list[int]]] = {"company_keys": {}, "therapy_areas": {}}
-        for row, cid in enumerate(lexical.ids):
-            meta = metas.get(cid, {})
-            public[row] = meta.get("audience") == "public"
-            published[row] = int(meta.get("published", 0) or 0)
-            doc_type[row] = meta.get("doc_type", "")
-            for name, index in postings.items():
-                for value in meta.get(name, []):
-                    index.setdefault(value, []).append(row)
-        self._table = _Table(lexical.generation, public, published, doc_type, self.store.catalog.superseded(),
+        for cid, audience, date, kind, companies, areas in self.store.catalog.filter_fields():
+            row = position.get(cid)
+            if row is None:
+                continue
+            public[row] = audience == "public"
+            published[row] = date
+            doc_type[row] = kind
+            for name, values in (("company_keys", companies), ("therapy_areas", areas)):
+                for value in values:
+                    postings[name].setdefault(value, []).append(row)
+        self._table = _Table(lexical.generation, public, published, doc_type, self.store.catalog.superseded(), position,
                              {k: {v: np.array(r, dtype=np.int64) for v, r in d.items()} for k, d in postings.items()})
         return self._table
+
+    def _dense(self, vector: np.ndarray, filters: Filters, table: _Table, mask: np.ndarray) -> list[tuple[str, float]]:
+        """Dense candidates that pass the filters.
+
+        When the filters keep most of the index (a public caller, say), an unfiltered query over-fetched
+        and masked in memory is several times faster than Chroma's metadata pre-filter; narrow filters go
+        to Chroma's `where`. Either way only rows the mask allows come back.
+        """
+        kept_share = float(mask.mean()) if len(mask) else 1.0
+        if filters.where() is None or kept_share >= 0.5:
+            wanted = self.candidates if kept_share >= 1.0 else int(self.candidates / max(kept_share, 0.5) * 1.5)
+            raw = self.store.vectors.query(vector, wanted)
+            allowed = [(cid, sim) for cid, sim in raw
+                       if (row := table.row_of.get(cid)) is not None and mask[row]][: self.candidates]
+            if len(allowed) >= min(self.candidates, int(mask.sum())) // 2:
+                return allowed
+        return self.store.vectors.query(vector, self.candidates, where=filters.where())
 
     def superseded_by(self, doc_id: str) -> str | None:
         return self._rows().superseded.get(doc_id)
@@ -145,11 +165,12 @@ class HybridRetriever:
         t0 = time.perf_counter()
         vector = self.embedder.embed([query])[0]
         t1 = time.perf_counter()
-        dense = self.store.vectors.query(vector, self.candidates, where=filters.where())
-        t2 = time.perf_counter()
         table = self._rows()
+        mask = table.mask(filters)
+        dense = self._dense(vector, filters, table, mask)
+        t2 = time.perf_counter()
         lexical = self.store.lexical()
-        lex_rows = lexical.search(query, self.candidates, mask=table.mask(filters))
+        lex_rows = lexical.search(query, self.candidates, mask=mask)
         t3 = time.perf_counter()
         fused: dict[str, float] = {}
         for rank, (cid, _) in enumerate(dense):

@@ -121,6 +121,9 @@ def synthetic_deals(folder: Path, n: int, vocabulary: list[str]) -> None:
                  for b in ("Bio", "Pharma", "Therapeutics", "Medicines", "Labs", "Sciences")]
     per_file = 5000
     for f in range(0, n, per_file):
+        # four files in five are public, like a corpus of public briefings with some internal notes
+        audience = "internal" if (f // per_file) % 5 == 4 else "public"
+        (folder / f"deals-{f // per_file:03d}.csv.meta.yaml").write_text(f"audience: {audience}\n")
         with open(folder / f"deals-{f // per_file:03d}.csv", "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
