@@ -76,10 +76,11 @@ class _Table:
     published: np.ndarray
     doc_type: np.ndarray
     superseded: dict[str, str]
+    ids: list[str]
     row_of: dict[str, int]
     postings: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
-    def mask(self, filters: Filters) -> np.ndarray | None:
+    def mask(self, filters: Filters) -> np.ndarray:
         mask = np.ones(len(self.public), dtype=bool)
         if filters.audience == "public":
             mask &= self.public
@@ -103,12 +104,16 @@ SUPERSEDED_WEIGHT = 0.5
 
 
 class HybridRetriever:
-    def __init__(self, store: IndexStore, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60,
+                 max_cached_vectors: int = 250_000) -> None:
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.max_cached_vectors = max_cached_vectors
         self._table: _Table | None = None
+        self._vectors: np.ndarray | None = None
+        self._vectors_generation = -1
 
     def _rows(self) -> _Table:
         lexical = self.store.lexical()
@@ -130,18 +135,27 @@ class HybridRetriever:
             for name, values in (("company_keys", companies), ("therapy_areas", areas)):
                 for value in values:
                     postings[name].setdefault(value, []).append(row)
-        self._table = _Table(lexical.generation, public, published, doc_type, self.store.catalog.superseded(), position,
+        self._table = _Table(lexical.generation, public, published, doc_type, self.store.catalog.superseded(),
+                             lexical.ids, position,
                              {k: {v: np.array(r, dtype=np.int64) for v, r in d.items()} for k, d in postings.items()})
         return self._table
 
     def _dense(self, vector: np.ndarray, filters: Filters, table: _Table, mask: np.ndarray) -> list[tuple[str, float]]:
         """Dense candidates that pass the filters.
 
-        When the filters keep most of the index (a public caller, say), an unfiltered query over-fetched
-        and masked in memory is several times faster than Chroma's metadata pre-filter; narrow filters go
-        to Chroma's `where`. Either way only rows the mask allows come back.
+        When the filters keep most of the index (a public caller, say), an unfiltered ANN query over-fetched
+        and masked in memory is several times faster than Chroma's metadata pre-filter. Narrow filters
+        (a company, a date range) score the allowed rows exactly against vectors held in memory: Chroma's
+        pre-filter takes hundreds of milliseconds at 100k chunks. Either way only allowed rows come back.
         """
         kept_share = float(mask.mean()) if len(mask) else 1.0
+        if kept_share < 0.5 and self._matrix(table) is not None:
+            rows = np.flatnonzero(mask)
+            if len(rows) == 0:
+                return []
+            sims = self._matrix(table)[rows] @ np.asarray(vector, dtype=np.float32)  # type: ignore[index]
+            best = np.argsort(-sims)[: self.candidates]
+            return [(table.ids[int(rows[i])], float(sims[i])) for i in best]
         if filters.where() is None or kept_share >= 0.5:
             wanted = self.candidates if kept_share >= 1.0 else int(self.candidates / max(kept_share, 0.5) * 1.5)
             raw = self.store.vectors.query(vector, wanted)
@@ -151,11 +165,30 @@ class HybridRetriever:
                 return allowed
         return self.store.vectors.query(vector, self.candidates, where=filters.where())
 
+    def _matrix(self, table: _Table) -> np.ndarray | None:
+        """All chunk vectors in row order, fetched once per index generation (None above the size cap)."""
+        if self._vectors_generation == table.generation:
+            return self._vectors
+        self._vectors, self._vectors_generation = None, table.generation
+        if len(table.ids) > self.max_cached_vectors:
+            return None
+        matrix = np.zeros((len(table.ids), 0), dtype=np.float32)
+        for lo in range(0, len(table.ids), 5000):
+            page = table.ids[lo:lo + 5000]
+            found = self.store.vectors.vectors(page)
+            if matrix.shape[1] == 0 and found:
+                matrix = np.zeros((len(table.ids), len(next(iter(found.values())))), dtype=np.float32)
+            for offset, cid in enumerate(page):
+                if cid in found:
+                    matrix[lo + offset] = found[cid]
+        self._vectors = matrix
+        return matrix
+
     def superseded_by(self, doc_id: str) -> str | None:
         return self._rows().superseded.get(doc_id)
 
     def warm_up(self) -> None:
-        self._rows()
+        self._matrix(self._rows())
         warm = getattr(self.embedder, "warm_up", None)
         if warm:
             warm()

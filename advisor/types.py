@@ -91,6 +91,9 @@ class Answer(BaseModel):
     evidence_score: float = 0.0
     timings_ms: dict[str, float] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    # analytics answers: the rows behind the figures, and a chart as a Vega-Lite spec
+    table: list[dict[str, Any]] | None = None
+    chart: dict[str, Any] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -41,6 +41,10 @@ QUESTIONS = [json.loads(line)["q"] for line in CALIBRATION_SET.read_text().split
 
 
 def rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM; ru_maxrss would carry a forking parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -166,19 +170,21 @@ def probe(data_dir: Path) -> dict:
     load_s = time.perf_counter() - t0
     query_embedder = SentenceTransformerEmbedder(packaged_minilm_path())
     query_embedder.embed(["warm up"])
-    filters = [Filters(audience="public"), Filters(audience="internal"),
-               Filters(audience="public", date_from=20230101, companies=("Hengrui Bio",))]
+    filters = {"public": Filters(audience="public"), "internal": Filters(audience="internal"),
+               "public+company+date": Filters(audience="public", date_from=20230101, companies=("Hengrui Bio",))}
     total, embed, parts = [], [], {"dense_ms": [], "lexical_ms": [], "fuse_ms": []}
+    by_filter: dict[str, list[float]] = {name: [] for name in filters}
     for _ in range(3):
         for q in QUESTIONS:
             t0 = time.perf_counter()
             query_embedder.embed([q])
             embed.append((time.perf_counter() - t0) * 1e3)
-            for f in filters:
+            for name, f in filters.items():
                 timings: dict[str, float] = {}
                 t0 = time.perf_counter()
                 advisor.retriever.search(q, f, 8, timings)
                 total.append((time.perf_counter() - t0) * 1e3)
+                by_filter[name].append(total[-1])
                 for key in parts:
                     parts[key].append(timings[key])
     with_embedding = [t + e for t, e in zip(total[::3], embed, strict=False)]
@@ -186,6 +192,7 @@ def probe(data_dir: Path) -> dict:
         "queries": len(total), "index_load_s": round(load_s, 2),
         "retrieval_p50_ms": round(pct(total, 50), 2), "retrieval_p95_ms": round(pct(total, 95), 2),
         **{f"{k.removesuffix('_ms')}_p50_ms": round(pct(v, 50), 2) for k, v in parts.items()},
+        "by_filter_p50_p95_ms": {k: [round(pct(v, 50), 2), round(pct(v, 95), 2)] for k, v in by_filter.items()},
         "minilm_query_embed_p50_ms": round(pct(embed, 50), 2),
         "with_minilm_query_embedding_p50_ms": round(pct(with_embedding, 50), 2),
         "with_minilm_query_embedding_p95_ms": round(pct(with_embedding, 95), 2),

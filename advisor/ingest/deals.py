@@ -115,7 +115,9 @@ def deal_document(deal: Deal, path: Path, file_meta: dict[str, Any]) -> Document
         "regions": sorted({deal.licensor_country, deal.licensee_country}),
     }
     meta = normalise(raw, path, default_title=deal.deal_id, default_type="deal")
-    for key in ("deal_type", "modality", "stage_at_deal", "territory", "licensor_country", "licensee_country"):
+    # every field rides along as metadata (deal_*), so analytics can rebuild the table from the catalog
+    for key in ("licensor", "licensee", "asset", "deal_type", "modality", "therapy_area", "stage_at_deal",
+                "territory", "licensor_country", "licensee_country", "royalties"):
         value = getattr(deal, key)
         if value:
             meta[f"deal_{key}"] = value
