@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from advisor import prompts
 from advisor.cite import check_citations, enforce
@@ -17,8 +20,11 @@ from advisor.generate.extractive import ExtractiveGenerator
 from advisor.index.store import IndexStore
 from advisor.index.vectors import VectorIndex
 from advisor.ingest.indexer import FaultHook, Indexer, IngestReport
+from advisor.ingest.meta import date_str
+from advisor.records import NotFound
 from advisor.retrieve import Filters, HybridRetriever
-from advisor.types import Answer, Source
+from advisor.text import content_words
+from advisor.types import Answer, Source, SourceView, Turn
 
 log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
@@ -27,6 +33,24 @@ UNCALIBRATED_THRESHOLD = 0.35
 
 class InputError(ValueError):
     """A question or option the advisor cannot accept; the message says why."""
+
+
+_FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how come)\b|\b(it|its|they|them|their|"
+                        r"that|those|this|these|he|she|the deal|the company)\b", re.I)
+
+
+def standalone_query(question: str, history: list[Turn]) -> str:
+    """Condense a follow-up into a standalone query (rule-based: an LLM condenser can replace it).
+
+    A short question, or one that leans on the previous turn ("what about Japan?", "how much was it?"),
+    is read together with the last question the user asked.
+    """
+    previous = next((t.content for t in reversed(history) if t.role == "user"), None)
+    if not previous:
+        return question
+    if len(content_words(question)) <= 3 or _FOLLOW_UP.search(question):
+        return f"{previous} {question}"
+    return question
 
 
 @dataclass(frozen=True)
@@ -96,22 +120,33 @@ class Advisor:
         return Filters(audience=audience, doc_types=base.doc_types, date_from=base.date_from,  # type: ignore[arg-type]
                        date_to=base.date_to, companies=base.companies, therapy_areas=base.therapy_areas)
 
-    def ask(self, question: str, *, audience: Audience = "public", filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
+            history: list[Turn] | None = None, max_sentences: int | None = None) -> Answer:
+        """Answer a question with verified citations (or say plainly that the sources don't cover it)."""
         started = time.perf_counter()
         question = (question or "").strip()
         if not question:
             raise InputError("question is empty: ask something about pharma and biotech in Asia")
         if len(question) > self.settings.max_question_chars:
             raise InputError(f"question is {len(question)} characters; the limit is {self.settings.max_question_chars}")
+        history = history or []
+        if len(history) > self.settings.max_history_turns:
+            raise InputError(f"history has {len(history)} turns; the limit is {self.settings.max_history_turns}")
         active = self._filters(audience, filters)
+        query = standalone_query(question, history)
         timings: dict[str, float] = {}
-        hits = self.retriever.search(question, active, self.settings.top_k, timings)
+        hits = self.retriever.search(query, active, self.settings.top_k, timings)
         t_gen = time.perf_counter()
-        draft = self.generator.generate(question, hits)
+        generator = self.generator
+        if max_sentences and isinstance(generator, ExtractiveGenerator):
+            generator = ExtractiveGenerator(generator._idf, max_sentences=max_sentences)
+        draft = generator.generate(query, hits)
         timings["generate_ms"] = (time.perf_counter() - t_gen) * 1e3
         top_dense = float(timings.pop("top_dense_similarity", 0.0))
         evidence = self.gate.score(top_dense, draft.coverage)
         answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4))
+        if query != question:
+            answer.notes.append(f"read as: {query}")
         if draft.citations and evidence >= self.gate.threshold:
             t_verify = time.perf_counter()
             documents = {c.doc_id: self.store.catalog.document(c.doc_id) for c in draft.citations}
@@ -138,4 +173,46 @@ class Advisor:
         log.info("answered route=%s audience=%s hits=%d citations=%d evidence=%.3f covered=%s ms=%.1f",
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
+        return answer
+
+    def stream(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
+               history: list[Turn] | None = None) -> Iterator[dict[str, Any]]:
+        """Events for a streaming client: `sources`, then `delta` text pieces, then the final `answer`.
+
+        Text is verified before it streams, so nothing shown is later withdrawn.
+        """
+        answer = self.ask(question, audience=audience, filters=filters, history=history)
+        yield {"event": "sources", "data": [s.model_dump() for s in answer.sources]}
+        for piece in re.findall(r"\S+\s*", answer.text):
+            yield {"event": "delta", "data": piece}
+        yield {"event": "answer", "data": answer.to_json_dict()}
+
+    def source(self, doc_id: str, *, audience: Audience = "public", char_start: int | None = None,
+               char_end: int | None = None, context_chars: int = 600) -> SourceView:
+        """A document's metadata and a passage in its context; internal documents do not exist for the public."""
+        document = self.store.catalog.document(doc_id)
+        if document is None or (audience == "public" and document.meta.get("audience") != "public"):
+            raise NotFound(f"source {doc_id} not found")
+        start = 0 if char_start is None else max(0, min(char_start, len(document.text)))
+        end = len(document.text) if char_end is None else max(start, min(char_end, len(document.text)))
+        meta = document.meta
+        return SourceView(
+            doc_id=doc_id, title=str(meta.get("title", doc_id)), url=str(meta.get("source_url", "")),
+            published=date_str(int(str(meta.get("published", 0) or 0))), publisher=str(meta.get("publisher", "")),
+            doc_type=str(meta.get("doc_type", "")), audience=str(meta.get("audience", "")),
+            passage=document.text[start:end], char_start=start, char_end=end,
+            before=document.text[max(0, start - context_chars):start],
+            after=document.text[end:end + context_chars],
+        )
+
+    def draft(self, question: str, *, style: Literal["email", "briefing"] = "briefing",
+              length: Literal["short", "long"] = "short", audience: Audience = "internal",
+              filters: Filters | None = None, history: list[Turn] | None = None) -> Answer:
+        """A consultant's draft: the cited answer laid out as an email reply or a briefing note."""
+        answer = self.ask(question, audience=audience, filters=filters, history=history,
+                          max_sentences=3 if length == "short" else 8)
+        if answer.covered:
+            answer.text = prompts.render(f"draft_{style}.j2", self.settings.prompts_dir, question=question,
+                                         answer=answer.text, citations=answer.citations)
+            answer.route = f"draft_{style}"
         return answer

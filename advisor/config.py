@@ -57,10 +57,14 @@ class Settings(BaseSettings):
 
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
+    # conversations, feedback and leads (sqlite:///path; default: <data_dir>/records.sqlite3)
+    records_url: str | None = None
+
     # serving
     host: str = "127.0.0.1"
     port: int = 8000
     max_question_chars: int = 2000
+    max_history_turns: int = 20
 
     @field_validator("top_k", "candidates", "rrf_k", "embed_batch_size", "answer_max_sentences")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -71,6 +71,30 @@ class Citation(BaseModel):
     char_end: int
 
 
+class Turn(BaseModel):
+    """One message of a conversation's history."""
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=8000)
+
+
+class SourceView(BaseModel):
+    """A passage shown in its document, for a sources panel."""
+
+    doc_id: str
+    title: str
+    url: str = ""
+    published: str = ""
+    publisher: str = ""
+    doc_type: str = ""
+    audience: str = ""
+    passage: str
+    char_start: int
+    char_end: int
+    before: str = ""
+    after: str = ""
+
+
 class Source(BaseModel):
     doc_id: str
     title: str
@@ -83,6 +107,8 @@ class Answer(BaseModel):
 
     question: str
     text: str
+    answer_id: str | None = None
+    conversation_id: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     covered: bool = True

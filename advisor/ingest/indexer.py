@@ -31,6 +31,9 @@ from advisor.types import Chunk, Document
 
 log = logging.getLogger(__name__)
 FaultHook = Callable[[str], None]
+# Bump when loaders or chunking change what a file becomes: every file is then re-read (chunks whose
+# text and metadata did not change keep their ids and are not re-embedded).
+INGEST_VERSION = "2"
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Indexer:
         self.chunking = {"target_words": target_words, "max_words": max_words,
                          "overlap_sentences": overlap_sentences}
         self.batch_chunks = batch_chunks
+        self._fingerprint = f"{INGEST_VERSION}:{target_words}:{max_words}:{overlap_sentences}\n".encode()
         self._fault = fault or (lambda _event: None)
 
     def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = False) -> IngestReport:
@@ -172,7 +176,7 @@ class Indexer:
         except OSError as exc:
             report.failed.append((key, f"cannot read: {exc.strerror}"))
             return
-        content_hash = hashlib.sha256(data).hexdigest()
+        content_hash = hashlib.sha256(self._fingerprint + data).hexdigest()
         record = known.get(key)
         if record is not None and record.content_hash == content_hash:
             report.unchanged += 1
