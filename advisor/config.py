@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     records_url: str | None = None
 
     # serving
+    environment: Literal["development", "production"] = "development"
+    # {"key": "prospect" | "consultant" | "admin"}; as an env var, JSON: ADVISOR_API_KEYS='{"k": "admin"}'
+    api_keys: dict[str, Literal["prospect", "consultant", "admin"]] = Field(default_factory=dict)
+    cors_origins: list[str] = Field(default_factory=list)
+    anonymous_requests_per_minute: int = 30
+    max_request_bytes: int = 64_000
+    ui_enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
     max_question_chars: int = 2000
@@ -73,6 +80,15 @@ class Settings(BaseSettings):
             name = getattr(info, "field_name", "value")
             raise ValueError(f"{name} must be greater than 0, got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _no_weak_keys_in_production(self) -> Settings:
+        if self.environment == "production":
+            weak = [k[:4] + "…" for k in self.api_keys if len(k) < 24 or k.startswith("dev-")]
+            if weak:
+                raise ValueError(f"API keys {weak} are too weak for production: use 24+ random characters "
+                                 "(python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return self
 
     @property
     def index_dir(self) -> Path:

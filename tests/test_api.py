@@ -1,22 +1,26 @@
-"""The real API over HTTP: `advisor serve` in a subprocess on 127.0.0.1."""
+"""The real API over HTTP: `advisor serve` in a subprocess on 127.0.0.1, keys from the environment."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port, wait_for_http
+from tests.conftest import DEALS_HEADER, REPO, free_port, wait_for_http, write_article
+
+CONSULTANT = "consultant-key-0123456789abcdef"
+ADMIN = "admin-key-0123456789abcdefghij"
+PROSPECT = "prospect-key-0123456789abcdefg"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.conftest import DEALS_HEADER, write_article
-
     root = tmp_path_factory.mktemp("api")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -24,15 +28,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                       "Only $110m of the AstraZeneca and CSPC deal was paid upfront.")
     write_article(corpus, "fees", "Under the Lantern Protocol our success fee is never below 1.5% of upfront.",
                   audience="internal")
+    write_article(corpus, "temp-note", "A temporary note about Korean biosimilar makers and Celltrion.")
     (corpus / "deals.csv").write_text(DEALS_HEADER)  # header only: a valid, empty deals file is not an error
     env = {**os.environ, "ADVISOR_DATA_DIR": str(root / "data"), "ADVISOR_EMBEDDER": "hash",
-           "ADVISOR_MIN_EVIDENCE_SCORE": "0.25", "PYTHONPATH": str(REPO)}
+           "ADVISOR_MIN_EVIDENCE_SCORE": "0.25", "PYTHONPATH": str(REPO), "ADVISOR_UI_ENABLED": "false",
+           "ADVISOR_ANONYMOUS_REQUESTS_PER_MINUTE": "1000", "ADVISOR_CORS_ORIGINS": '["https://meridian.example"]',
+           "ADVISOR_API_KEYS": json.dumps({CONSULTANT: "consultant", ADMIN: "admin", PROSPECT: "prospect"})}
     ingest = subprocess.run([sys.executable, "-m", "advisor.cli", "ingest", str(corpus)], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
     port = free_port()
+    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=open(root / "server.log", "w"))  # noqa: SIM115
+                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(url + "/healthz")
@@ -40,42 +48,163 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        log.close()
+
+
+def _ask(server: str, question: str, key: str | None = None, **extra: object) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.post(server + "/v1/ask", json={"question": question, **extra}, headers=headers, timeout=30)
 
 
 def test_healthz_reports_the_index(server: str) -> None:
     body = httpx.get(server + "/healthz").json()
-    assert body["status"] == "ok" and body["chunks"] >= 2
+    assert body["status"] == "ok" and body["chunks"] >= 3
 
 
-def test_ask_returns_a_cited_answer(server: str) -> None:
-    response = httpx.post(server + "/v1/ask", json={"question": "How much did AstraZeneca pay CSPC upfront?"},
-                          timeout=30)
-    assert response.status_code == 200
-    answer = response.json()
+def test_ask_returns_a_cited_answer_and_records_it(server: str) -> None:
+    answer = _ask(server, "How much did AstraZeneca pay CSPC upfront?").json()
     assert answer["covered"] and "$110m" in answer["text"]
     citation = answer["citations"][0]
     assert {"doc_id", "title", "url", "published", "passage", "char_start", "char_end"} <= set(citation)
     assert citation["doc_id"] == "az-cspc"
+    assert answer["answer_id"] and answer["conversation_id"]
+    feedback = httpx.post(server + "/v1/feedback", json={"answer_id": answer["answer_id"], "rating": "up",
+                                                          "reason": "clear"})
+    assert feedback.status_code == 200
+    follow = _ask(server, "And the total value?", conversation_id=answer["conversation_id"],
+                  history=[{"role": "user", "content": "How much did AstraZeneca pay CSPC upfront?"},
+                           {"role": "assistant", "content": answer["text"]}]).json()
+    assert "$5.3bn" in follow["text"] and follow["conversation_id"] == answer["conversation_id"]
 
 
-def test_anonymous_callers_get_public_sources_only(server: str) -> None:
-    answer = httpx.post(server + "/v1/ask", json={"question": "What is the Lantern Protocol success fee?"},
-                        timeout=30).json()
-    assert "Lantern" not in answer["text"]
-    refused = httpx.post(server + "/v1/ask", json={"question": "fees?", "audience": "internal"}, timeout=30)
-    assert refused.status_code == 422
+def test_roles_keep_internal_sources_from_prospects(server: str) -> None:
+    question = "What is the Lantern Protocol success fee?"
+    for key in (None, PROSPECT):
+        shown = _ask(server, question, key).json()
+        assert "Lantern" not in shown["text"]
+        assert all(c["audience"] == "public" for c in shown["citations"])
+        by_id = httpx.get(server + "/v1/sources/fees", headers={"X-API-Key": key} if key else {})
+        assert by_id.status_code == 404
+    refused = _ask(server, question, PROSPECT, audience="internal")
+    assert refused.status_code == 403
+    consultant = _ask(server, question, CONSULTANT).json()
+    assert "Lantern Protocol" in consultant["text"]
+    assert httpx.get(server + "/v1/sources/fees", headers={"X-API-Key": CONSULTANT}).status_code == 200
+    as_prospect = _ask(server, question, CONSULTANT, audience="public").json()
+    assert "Lantern" not in as_prospect["text"]
+
+
+def test_unknown_key_is_401_with_a_reason(server: str) -> None:
+    response = _ask(server, "Japan?", "not-a-real-key")
+    assert response.status_code == 401 and "unknown API key" in response.json()["error"]
+
+
+def test_source_view_shows_the_passage_in_context(server: str) -> None:
+    answer = _ask(server, "How much did AstraZeneca pay CSPC upfront?").json()
+    c = answer["citations"][0]
+    view = httpx.get(f"{server}/v1/sources/{c['doc_id']}",
+                     params={"char_start": c["char_start"], "char_end": c["char_end"]}).json()
+    assert view["passage"] == c["passage"]
+    assert view["title"] and view["before"] is not None
+
+
+def test_sse_events_arrive_in_order(server: str) -> None:
+    events = []
+    with httpx.stream("POST", server + "/v1/ask/stream", json={"question": "What did AstraZeneca agree with CSPC?"},
+                      timeout=30) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                events.append(line.removeprefix("event: "))
+            elif line.startswith("data: ") and events[-1] == "answer":
+                final = json.loads(line.removeprefix("data: "))
+    assert events[0] == "sources" and events[-1] == "answer"
+    assert set(events[1:-1]) == {"delta"} and len(events) > 3
+    assert final["citations"]
+
+
+def test_openai_client_non_streaming_and_streaming(server: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server + "/v1", api_key=CONSULTANT)
+    done = client.chat.completions.create(model="advisor", messages=[
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "How much did AstraZeneca pay CSPC upfront?"}])
+    text = done.choices[0].message.content or ""
+    assert "$110m" in text and "Sources:" in text
+    assert done.model_extra and done.model_extra["citations"][0]["doc_id"] == "az-cspc"
+    pieces, citations = [], None
+    for chunk in client.chat.completions.create(model="advisor", stream=True, messages=[
+            {"role": "user", "content": "How much did AstraZeneca pay CSPC upfront?"}]):
+        if chunk.choices and chunk.choices[0].delta.content:
+            pieces.append(chunk.choices[0].delta.content)
+        if chunk.model_extra and chunk.model_extra.get("citations"):
+            citations = chunk.model_extra["citations"]
+    assert "".join(pieces) == text
+    assert citations and citations[0]["doc_id"] == "az-cspc"
 
 
 @pytest.mark.parametrize("payload", [{"question": ""}, {"question": "x" * 2001}, {"nope": 1},
-                                     {"question": "ok", "filters": {"date_from": "yesterday"}}])
+                                     {"question": "ok", "filters": {"date_from": "yesterday"}},
+                                     {"question": "ok", "history": [{"role": "robot", "content": "x"}]}])
 def test_bad_requests_get_a_4xx_that_says_why(server: str, payload: dict) -> None:
     response = httpx.post(server + "/v1/ask", json=payload, timeout=30)
     assert response.status_code == 422
-    assert response.json()["detail"]
+    assert response.json()["error"]
 
 
-def test_malformed_json_is_a_4xx(server: str) -> None:
-    response = httpx.post(server + "/v1/ask", content=b"{not json", headers={"content-type": "application/json"})
-    assert response.status_code == 422
+def test_malformed_and_oversized_bodies(server: str) -> None:
+    bad = httpx.post(server + "/v1/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert bad.status_code == 422 and bad.json()["error"]
+    big = httpx.post(server + "/v1/ask", content=b"{" + b" " * 70_000 + b"}",
+                     headers={"content-type": "application/json"})
+    assert big.status_code == 413 and "limit" in big.json()["error"]
+    chat = httpx.post(server + "/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
+    assert chat.status_code == 422
 
 
+def test_leads_need_consent(server: str) -> None:
+    base = {"name": "Ana", "email": "ana@example.com", "company": "Heron Bio"}
+    assert httpx.post(server + "/v1/leads", json={**base, "consent": False}).status_code == 422
+    assert httpx.post(server + "/v1/leads", json={**base, "consent": True}).json()["status"] == "recorded"
+
+
+def test_admin_ingests_and_deletes(server: str, tmp_path: Path) -> None:
+    note = "Takeda licensed fruquintinib from Hutchmed for $400m upfront in January 2023."
+    files = {"files": ("hutchmed-note.txt", note.encode(), "text/plain")}
+    assert httpx.post(server + "/v1/ingest", files=files, headers={"X-API-Key": CONSULTANT}).status_code == 403
+    done = httpx.post(server + "/v1/ingest", files=files, headers={"X-API-Key": ADMIN}, timeout=60).json()
+    assert done["new"] == 1 and done["chunks_added"] == 1
+    asked = _ask(server, "What did Takeda pay Hutchmed for fruquintinib?", CONSULTANT).json()
+    assert "$400m" in asked["text"]  # uploaded notes are internal until marked public
+    gone = httpx.delete(server + "/v1/documents/temp-note", headers={"X-API-Key": ADMIN})
+    assert gone.status_code == 200 and gone.json()["chunks_removed"] >= 1
+    assert httpx.delete(server + "/v1/documents/temp-note", headers={"X-API-Key": ADMIN}).status_code == 404
+    assert httpx.get(server + "/v1/sources/temp-note", headers={"X-API-Key": ADMIN}).status_code == 404
+
+
+def test_metrics_and_cors(server: str) -> None:
+    _ask(server, "What did AstraZeneca agree with CSPC?")
+    text = httpx.get(server + "/metrics").text
+    assert 'advisor_http_requests_total{method="POST",path="/v1/ask",status="200"}' in text
+    assert "advisor_answers_total" in text
+    preflight = httpx.options(server + "/v1/ask", headers={"Origin": "https://meridian.example",
+                                                          "Access-Control-Request-Method": "POST"})
+    assert preflight.headers.get("access-control-allow-origin") == "https://meridian.example"
+    assert httpx.get(server + "/docs").status_code == 200
+
+
+def test_anonymous_rate_limit(settings, mini_corpus) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from advisor.advisor import Advisor
+    from advisor.api import create_app
+
+    limited = settings.model_copy(update={"anonymous_requests_per_minute": 2, "ui_enabled": False})
+    advisor = Advisor.from_settings(limited)
+    advisor.ingest([mini_corpus])
+    with TestClient(create_app(limited, advisor=advisor)) as client:
+        codes = [client.post("/v1/ask", json={"question": "Japan PMDA"}).status_code for _ in range(3)]
+        keyed = client.post("/v1/ask", json={"question": "Japan PMDA"}, headers={"X-API-Key": "dev-consultant-key"})
+    assert codes == [200, 200, 429]
+    assert keyed.status_code == 200  # development mode, no keys configured: the dev key works

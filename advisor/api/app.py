@@ -1,63 +1,260 @@
-"""FastAPI application factory. Routes stay thin: validate, call Advisor, return its Answer."""
+"""FastAPI application factory: middleware, error handling and routes. Routes translate HTTP and call
+the Advisor and Records; no retrieval, SQL or prompt logic lives here."""
 
-from __future__ import annotations
 
+# No `from __future__ import annotations` here: FastAPI must resolve the locally defined dependency
+# aliases in route signatures at definition time.
+import json
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, File, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor import __version__
 from advisor.advisor import Advisor, InputError
-from advisor.config import Settings
-from advisor.retrieve import Filters
-from advisor.types import Answer
+from advisor.api import metrics as m
+from advisor.api import openai_compat
+from advisor.api.schemas import AskBody, ChatBody, FeedbackBody, LeadBody
+from advisor.config import Audience, Settings
+from advisor.records import NotFound, Records, sqlite_path
+from advisor.roles import Role, UnknownKey, audience_for, can_admin, resolve_role
+from advisor.types import Answer, SourceView, Turn
+
+log = logging.getLogger(__name__)
 
 
-class FilterBody(BaseModel):
-    doc_types: list[str] = Field(default_factory=list, max_length=20)
-    companies: list[str] = Field(default_factory=list, max_length=20)
-    therapy_areas: list[str] = Field(default_factory=list, max_length=20)
-    date_from: int | None = Field(default=None, ge=19000101, le=21001231, description="YYYYMMDD")
-    date_to: int | None = Field(default=None, ge=19000101, le=21001231, description="YYYYMMDD")
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
 
 
-class AskBody(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
-    audience: Literal["public"] = "public"
-    filters: FilterBody = Field(default_factory=FilterBody)
+class RateLimiter:
+    """A sliding one-minute window per client, for anonymous callers."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, client: str) -> None:
+        now = time.monotonic()
+        hits = self._hits[client]
+        while hits and now - hits[0] > 60:
+            hits.popleft()
+        if len(hits) >= self.per_minute:
+            retry = int(60 - (now - hits[0])) + 1
+            raise ApiError(429, f"rate limit of {self.per_minute} requests a minute reached; retry in {retry} s "
+                                "or use an API key", {"Retry-After": str(retry)})
+        hits.append(now)
 
 
-def create_app(settings: Settings, *, advisor: Advisor | None = None) -> FastAPI:
-    holder: dict[str, Advisor] = {}
+def create_app(settings: Settings, *, advisor: Advisor | None = None, records: Records | None = None) -> FastAPI:
+    # cheap to build (models load in warm_up), so the UI can be handed the same objects at once
+    the_advisor_ = advisor or Advisor.from_settings(settings)
+    records_ = records or Records(sqlite_path(settings.records_url or str(settings.data_dir / "records.sqlite3")))
+    state: dict[str, Any] = {}
+    limiter = RateLimiter(settings.anonymous_requests_per_minute)
+    registry = m.Metrics()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        holder["advisor"] = advisor or Advisor.from_settings(settings)
-        await run_in_threadpool(holder["advisor"].warm_up)
+    async def lifespan(app: FastAPI):  # noqa: ANN202 - FastAPI's lifespan protocol
+        await run_in_threadpool(the_advisor_.warm_up)
+        state["advisor"], state["records"] = the_advisor_, records_
         yield
 
-    app = FastAPI(title="advisor", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="advisor", version=__version__, lifespan=lifespan,
+                  description="Answers about pharma and biotech in Asia, every sentence cited to its source.")
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "X-API-Key"])
+
+    @app.middleware("http")
+    async def limits_and_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_request_bytes:
+            response: Response = _error(413, f"request body is {length} bytes; the limit is "
+                                             f"{settings.max_request_bytes}")
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        registry.observe(getattr(route, "path", "unmatched"), request.method, response.status_code,
+                         time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.headers)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"error": str(exc)})
+        return _error(422, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+                    for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"error": "; ".join(problems) or "invalid request",
+                                                      "detail": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    def role(request: Request, authorization: Annotated[str | None, Header()] = None,
+             x_api_key: Annotated[str | None, Header()] = None) -> Role:
+        key = x_api_key or (authorization.removeprefix("Bearer ").strip() if authorization else None)
+        try:
+            who = resolve_role(key, settings)
+        except UnknownKey as exc:
+            raise ApiError(401, str(exc)) from exc
+        if who == "anonymous":
+            limiter.check(request.client.host if request.client else "unknown")
+        return who
+
+    Caller = Annotated[Role, Depends(role)]
+
+    def admin(who: Caller) -> Role:
+        if not can_admin(who):
+            raise ApiError(403, "this needs an admin API key")
+        return who
+
+    def the_advisor() -> Advisor:
+        return the_advisor_
+
+    def the_records() -> Records:
+        return records_
+
+    def answer_for(body: AskBody, who: Role) -> Answer:
+        allowed = audience_for(who)
+        audience: Audience = "public" if body.audience == "public" or allowed == "public" else "internal"
+        if body.audience == "internal" and allowed == "public":
+            raise ApiError(403, "internal sources need a consultant API key")
+        records = the_records()
+        conversation = body.conversation_id
+        if conversation and not records.has_conversation(conversation):
+            raise ApiError(404, f"conversation {conversation} not found; omit conversation_id to start one")
+        answer = the_advisor().ask(body.question, audience=audience, filters=body.filters.to_filters(),
+                                   history=body.history)
+        records.log_answer(conversation or records.new_conversation(audience=audience, role=who), answer)
+        registry.answered(answer.route, answer.covered)
+        return answer
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, object]:
-        current = holder.get("advisor")
+    async def healthz() -> dict[str, Any]:
+        current = state.get("advisor")
         counts = current.store.catalog.counts() if current else {}
         return {"status": "ok" if current else "starting", "version": __version__, **counts}
 
-    @app.post("/v1/ask", response_model=Answer)
-    async def ask(body: AskBody) -> Answer:
-        # anonymous callers are prospects: public sources only (roles by API key come with the full API)
-        f = body.filters
-        filters = Filters(audience="public", doc_types=tuple(f.doc_types), companies=tuple(f.companies),
-                          therapy_areas=tuple(f.therapy_areas), date_from=f.date_from, date_to=f.date_to)
-        return await run_in_threadpool(holder["advisor"].ask, body.question, audience="public", filters=filters)
+    @app.get("/metrics", response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        return Response(registry.render(), media_type=m.CONTENT_TYPE)
 
+    @app.post("/v1/ask", response_model=Answer)
+    async def ask(body: AskBody, who: Caller) -> Answer:
+        return await run_in_threadpool(answer_for, body, who)
+
+    @app.post("/v1/ask/stream")
+    async def ask_stream(body: AskBody, who: Caller) -> StreamingResponse:
+        answer = await run_in_threadpool(answer_for, body, who)
+
+        def events() -> Iterator[str]:
+            yield _sse("sources", [s.model_dump() for s in answer.sources])
+            words = answer.text.split(" ")
+            for i in range(0, len(words), 4):
+                yield _sse("delta", " ".join(words[i:i + 4]) + (" " if i + 4 < len(words) else ""))
+            yield _sse("answer", answer.to_json_dict())
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @app.post("/v1/chat/completions")
+    async def chat(body: ChatBody, who: Caller) -> Response:
+        turns = [Turn(role=msg.role, content=msg.text()[:8000]) for msg in body.messages
+                 if msg.role in ("user", "assistant")]
+        if not turns or turns[-1].role != "user":
+            raise ApiError(422, "the last message must come from the user")
+        ask_body = AskBody(question=turns[-1].content[:2000] or " ", history=turns[:-1][-20:])
+        answer = await run_in_threadpool(answer_for, ask_body, who)
+        if body.stream:
+            return StreamingResponse(openai_compat.stream_chunks(answer, body.model), media_type="text/event-stream")
+        return JSONResponse(openai_compat.completion(answer, body.model))
+
+    @app.get("/v1/sources/{doc_id}", response_model=SourceView)
+    async def source(doc_id: str, who: Caller, char_start: int | None = None,
+                     char_end: int | None = None) -> SourceView:
+        return the_advisor().source(doc_id, audience=audience_for(who), char_start=char_start, char_end=char_end)
+
+    @app.post("/v1/feedback")
+    async def feedback(body: FeedbackBody, who: Caller) -> dict[str, str]:
+        the_records().add_feedback(body.answer_id, body.rating, body.reason)
+        return {"status": "recorded"}
+
+    @app.post("/v1/leads")
+    async def lead(body: LeadBody, who: Caller) -> dict[str, str]:
+        if not body.consent:
+            raise ApiError(422, "consent is required before we store your details")
+        lead_id = the_records().add_lead(name=body.name, email=body.email, company=body.company, consent=True,
+                                         conversation_id=body.conversation_id, message=body.message)
+        return {"status": "recorded", "lead_id": lead_id}
+
+    @app.post("/v1/ingest")
+    async def ingest(files: Annotated[list[UploadFile], File()], who: Annotated[Role, Depends(admin)]) -> Any:
+        folder = settings.data_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        saved: list[Path] = []
+        for upload in files:
+            name = Path(upload.filename or "").name
+            if not name or name.startswith("."):
+                raise ApiError(422, f"file name {upload.filename!r} is not usable; give the file a name")
+            target = folder / name
+            target.write_bytes(await upload.read())
+            saved.append(target)
+        report = await run_in_threadpool(the_advisor().ingest, saved)
+        return {"summary": report.summary(), "failed": [{"path": p, "reason": r} for p, r in report.failed],
+                "record_errors": report.record_errors, "new": report.new, "changed": report.changed,
+                "chunks_added": report.chunks_added}
+
+    @app.delete("/v1/documents/{doc_id}")
+    async def delete_document(doc_id: str, who: Annotated[Role, Depends(admin)]) -> dict[str, Any]:
+        removed = await run_in_threadpool(the_advisor().indexer().delete_document, doc_id)
+        if not removed:
+            raise NotFound(f"document {doc_id} not found")
+        return {"status": "deleted", "doc_id": doc_id, "chunks_removed": removed}
+
+    _mount_ui(app, settings, the_advisor_, records_)
     return app
+
+
+def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Records) -> None:
+    """The Gradio UI at /ui, on the same Advisor, when enabled and installed."""
+    if not settings.ui_enabled:
+        return
+    try:
+        import gradio as gr
+        from ui.app import build_ui
+    except ImportError as exc:
+        log.warning("UI not mounted (%s): install the project with `make install`", exc)
+        return
+    gr.mount_gradio_app(app, build_ui(advisor, records, settings), path="/ui")
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message, "detail": message}, headers=headers)
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"

@@ -123,6 +123,15 @@ class Catalog:
             self._bump(db)
         return dropped
 
+    def remove_document(self, doc_id: str) -> set[str]:
+        """Drop one document and its chunks (a file's other documents stay). Returns the chunk ids dropped."""
+        with self.transaction() as db:
+            ids = {r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))}
+            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._bump(db)
+        return ids
+
     def rename_file(self, old_path: str, new_path: str) -> None:
         with self.transaction() as db:
             db.execute("UPDATE files SET path=? WHERE path=?", (new_path, old_path))

@@ -283,6 +283,22 @@ class Indexer:
         if ids:
             self.store.vectors.delete(sorted(ids))
 
+    def delete_document(self, doc_id: str) -> int:
+        """Remove a document from every index; returns the chunks removed (0: no such document).
+
+        The source file stays recorded as ingested, so the document returns only if the file changes:
+        delete or edit the file as well to make the removal permanent.
+        """
+        with _lock(self.store.dir):
+            if self.store.catalog.document(doc_id) is None:
+                return 0
+            self.store.catalog.set_state("dirty", "1")
+            dropped = self.store.catalog.remove_document(doc_id)
+            self._delete_vectors(dropped)
+            self.store.rebuild_lexical()
+            self.store.catalog.set_state("dirty", "0")
+        return len(dropped)
+
     # repair ----------------------------------------------------------------------------------
     def repair(self) -> int:
         """Make the vector index match the catalog after an interrupted run. Returns entries fixed."""

@@ -1,0 +1,74 @@
+"""Request bodies: validated at the edge, with limits that say what they are."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.retrieve import Filters
+from advisor.types import Turn
+
+
+class FilterBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_types: list[str] = Field(default_factory=list, max_length=20)
+    companies: list[str] = Field(default_factory=list, max_length=20)
+    therapy_areas: list[str] = Field(default_factory=list, max_length=20)
+    date_from: int | None = Field(default=None, ge=19000101, le=21001231, description="YYYYMMDD")
+    date_to: int | None = Field(default=None, ge=19000101, le=21001231, description="YYYYMMDD")
+
+    def to_filters(self) -> Filters:
+        return Filters(doc_types=tuple(self.doc_types), companies=tuple(self.companies),
+                       therapy_areas=tuple(self.therapy_areas), date_from=self.date_from, date_to=self.date_to)
+
+
+class AskBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000)
+    history: list[Turn] = Field(default_factory=list, max_length=20)
+    filters: FilterBody = Field(default_factory=FilterBody)
+    conversation_id: str | None = Field(default=None, max_length=64)
+    # a consultant may ask as a prospect would see it; nobody can widen beyond their role
+    audience: Literal["public", "internal"] | None = None
+
+
+class FeedbackBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_id: str = Field(min_length=1, max_length=64)
+    rating: Literal["up", "down"]
+    reason: str = Field(default="", max_length=2000)
+
+
+class LeadBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    company: str = Field(default="", max_length=200)
+    consent: bool
+    conversation_id: str = Field(default="", max_length=64)
+    message: str = Field(default="", max_length=4000)
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(str(part.get("text", "")) for part in self.content if isinstance(part, dict))
+        return self.content or ""
+
+
+class ChatBody(BaseModel):
+    """The OpenAI chat-completions request; fields we don't use are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = "advisor"
+    messages: list[ChatMessage] = Field(min_length=1, max_length=40)
+    stream: bool = False
