@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run ingest test test-fast lint bench clean
+.PHONY: install system-deps run ingest test test-fast lint bench load clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# Headless Chromium for the UI tests (Debian packages; needs root, as on CI and the dev machines).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium is not installed and cannot be installed here: the UI tests will be skipped"; fi; }
+
 ingest: install
 	$(VENV)/bin/advisor ingest $(CORPUS)
 
@@ -32,7 +39,7 @@ run: install
 	-$(VENV)/bin/advisor ingest $(CORPUS)
 	$(VENV)/bin/advisor serve
 
-test: install
+test: install system-deps
 	$(PY) -m pytest
 
 test-fast: install
@@ -44,6 +51,9 @@ lint: install
 
 bench: install
 	$(PY) -m benchmarks.run
+
+load: install
+	$(PY) -m benchmarks.load
 
 clean:
 	rm -rf .advisor .pytest_cache .mypy_cache .ruff_cache

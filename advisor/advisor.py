@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -113,12 +114,10 @@ class Advisor:
         return self.indexer(fault).ingest(paths, prune=prune, progress=progress)
 
     # answering ------------------------------------------------------------------------------
-    def _filters(self, audience: str, filters: Filters | None) -> Filters:
+    def _filters(self, audience: Audience, filters: Filters | None) -> Filters:
         if audience not in ("public", "internal"):
             raise InputError(f"audience must be 'public' or 'internal', got {audience!r}")
-        base = filters or Filters()
-        return Filters(audience=audience, doc_types=base.doc_types, date_from=base.date_from,  # type: ignore[arg-type]
-                       date_to=base.date_to, companies=base.companies, therapy_areas=base.therapy_areas)
+        return dataclasses.replace(filters or Filters(), audience=audience)
 
     def ask(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
             history: list[Turn] | None = None, max_sentences: int | None = None) -> Answer:
@@ -137,10 +136,7 @@ class Advisor:
         timings: dict[str, float] = {}
         hits = self.retriever.search(query, active, self.settings.top_k, timings)
         t_gen = time.perf_counter()
-        generator = self.generator
-        if max_sentences and isinstance(generator, ExtractiveGenerator):
-            generator = ExtractiveGenerator(generator._idf, max_sentences=max_sentences)
-        draft = generator.generate(query, hits)
+        draft = self.generator.generate(query, hits, max_sentences=max_sentences)
         timings["generate_ms"] = (time.perf_counter() - t_gen) * 1e3
         top_dense = float(timings.pop("top_dense_similarity", 0.0))
         evidence = self.gate.score(top_dense, draft.coverage)

@@ -79,6 +79,7 @@ class SentenceTransformerEmbedder:
         self.texts_embedded = 0
         self._model: Any = None
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
         self.dim = 384
 
     def warm_up(self) -> None:
@@ -98,13 +99,16 @@ class SentenceTransformerEmbedder:
         self.texts_embedded += len(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        # one model call at a time: torch already spreads a call over the cores, and concurrent calls from
+        # server threads only thrash them
+        with self._run_lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
 

@@ -17,4 +17,6 @@ class Draft:
 
 
 class Generator(Protocol):
-    def generate(self, question: str, hits: list[Hit]) -> Draft: ...
+    def generate(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> Draft:
+        """Text citing `hits` as [n] (1-based, in citation order); at most `max_sentences` when given."""
+        ...

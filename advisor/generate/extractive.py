@@ -68,14 +68,15 @@ class ExtractiveGenerator:
                                       coverage))
         return out
 
-    def generate(self, question: str, hits: list[Hit]) -> Draft:
+    def generate(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> Draft:
         candidates = sorted(self._candidates(question, hits), key=lambda c: -c.score)
         if not candidates:
             return Draft("", [], 0.0)
+        limit = max_sentences or self.max_sentences
         best = candidates[0].score
         chosen: list[_Candidate] = []
         for cand in candidates:
-            if len(chosen) >= self.max_sentences or cand.score < 0.55 * best:
+            if len(chosen) >= limit or cand.score < 0.55 * best:
                 break
             if any(_overlap(cand.terms, c.terms) > 0.6 for c in chosen):
                 continue

@@ -1,0 +1,94 @@
+"""Load on the HTTP API: N concurrent clients asking questions over loopback; figures to a results file.
+
+    python -m benchmarks.load [--clients 20] [--requests 15] [--port 8765]
+
+Starts `advisor serve` on 127.0.0.1 over the default index (run `make ingest` first), waits for /healthz,
+sends clients x requests questions from the calibration set to /v1/ask, and stops the server. The
+anonymous rate limit is raised for the run (every client shares 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTIONS = [json.loads(line)["q"] for line in (REPO / "evals" / "calibration" / "coverage.jsonl").read_text()
+             .splitlines() if line.strip()]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def client(base: str, worker: int, count: int, latencies: list[float], errors: list[str]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        for i in range(count):
+            question = QUESTIONS[(worker * count + i) % len(QUESTIONS)]
+            started = time.perf_counter()
+            try:
+                response = await http.post("/v1/ask", json={"question": question})
+                if response.status_code != 200:
+                    errors.append(f"{response.status_code}: {response.text[:200]}")
+            except httpx.HTTPError as exc:
+                errors.append(repr(exc))
+            latencies.append((time.perf_counter() - started) * 1e3)
+
+
+async def run(base: str, clients: int, requests: int) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(client(base, w, requests, latencies, errors) for w in range(clients)))
+    wall = time.perf_counter() - started
+    return {"clients": clients, "requests": len(latencies), "errors": len(errors), "error_samples": errors[:3],
+            "p50_ms": round(pct(latencies, 50), 1), "p95_ms": round(pct(latencies, 95), 1),
+            "max_ms": round(max(latencies), 1), "throughput_rps": round(len(latencies) / wall, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ADVISOR_ANONYMOUS_REQUESTS_PER_MINUTE": "100000",
+           "ADVISOR_UI_ENABLED": "false"}
+    server = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(args.port)], cwd=REPO,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).json().get("status") == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise SystemExit("server did not start within 120 s")
+        asyncio.run(run(base, 2, 2))  # warm-up
+        result = asyncio.run(run(base, args.clients, args.requests))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    result["measured"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    out = REPO / "benchmarks" / "results" / "load.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0 if result["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
