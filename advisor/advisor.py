@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from advisor import prompts
+from advisor.analytics import DealAnalytics, DealFilters, Side
+from advisor.analytics.vocab import THERAPY_AREAS
 from advisor.cite import check_citations, enforce
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
@@ -89,6 +91,7 @@ class Advisor:
         self.generator = generator or ExtractiveGenerator(
             lambda term: self.store.lexical().idf(term), max_sentences=settings.answer_max_sentences)
         self._gate = gate
+        self.analytics = DealAnalytics(store.catalog)
 
     @property
     def gate(self) -> Gate:
@@ -103,6 +106,7 @@ class Advisor:
 
     def warm_up(self) -> None:
         self.retriever.warm_up()
+        self.analytics.table.refresh()
 
     def indexer(self, fault: FaultHook | None = None) -> Indexer:
         s = self.settings
@@ -133,6 +137,13 @@ class Advisor:
             raise InputError(f"history has {len(history)} turns; the limit is {self.settings.max_history_turns}")
         active = self._filters(audience, filters)
         query = standalone_query(question, history)
+        analytic = self._analytics_answer(query, active)
+        if analytic is not None:
+            analytic.question = question
+            analytic.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1e3, 2)
+            log.info("answered route=analytics audience=%s citations=%d ms=%.1f", audience,
+                     len(analytic.citations), analytic.timings_ms["total_ms"])
+            return analytic
         timings: dict[str, float] = {}
         hits = self.retriever.search(query, active, self.settings.top_k, timings)
         t_gen = time.perf_counter()
@@ -170,6 +181,19 @@ class Advisor:
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
         return answer
+
+    def _analytics_answer(self, question: str, active: Filters) -> Answer | None:
+        """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.
+
+        Its figures are computed, so they appear in no single passage: each cited deal record is quoted
+        whole, and the sentence-level support check (for retrieved prose) does not apply.
+        """
+        if active.doc_types and "deal" not in active.doc_types:
+            return None
+        valid_areas = [a for a in active.therapy_areas if a in THERAPY_AREAS]
+        within = DealFilters(party=Side(companies=list(active.companies)), date_from=active.date_from,
+                             date_to=active.date_to, therapy_areas=valid_areas)
+        return self.analytics.answer(question, audience=active.audience, within=within)
 
     def stream(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
                history: list[Turn] | None = None) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from advisor.types import Chunk, Document
 
@@ -176,6 +177,21 @@ class Catalog:
                 (cid,)))
         for cid, doc_id, text, start, end, section, meta in rows:
             yield Chunk(cid, doc_id, text, start, end, json.loads(meta), section)
+
+    def documents_of_type(self, doc_type: str) -> tuple[int, list[tuple[str, str, dict[str, Any], str]]]:
+        """(generation, [(doc id, text, meta, first chunk id)]) for one doc type, read as one snapshot."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
+            docs = db.execute("SELECT doc_id, text, meta FROM documents WHERE json_extract(meta, '$.doc_type') = ?",
+                              (doc_type,)).fetchall()
+            first: dict[str, tuple[int, str]] = {}
+            for doc_id, chunk_id, start in db.execute(
+                    "SELECT c.doc_id, c.chunk_id, c.char_start FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+                    "WHERE json_extract(d.meta, '$.doc_type') = ?", (doc_type,)):
+                if doc_id not in first or start < first[doc_id][0]:
+                    first[doc_id] = (start, chunk_id)
+        generation = int(row[0]) if row else 0
+        return generation, [(d, t, json.loads(m), first.get(d, (0, ""))[1]) for d, t, m in docs]
 
     def superseded(self) -> dict[str, str]:
         """doc id of each superseded document -> doc id of the document that replaces it."""
