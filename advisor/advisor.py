@@ -138,7 +138,8 @@ class Advisor:
         active = self._filters(audience, filters)
         query = standalone_query(question, history)
         analytic = self._analytics_answer(query, active)
-        if analytic is not None:
+        # no matching deal record: the articles may still answer, so retrieval gets its turn
+        if analytic is not None and analytic.citations:
             analytic.question = question
             analytic.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1e3, 2)
             log.info("answered route=analytics audience=%s citations=%d ms=%.1f", audience,
