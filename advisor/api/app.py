@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, File, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor import __version__
@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
 
     app = FastAPI(title="advisor", version=__version__, lifespan=lifespan,
                   description="Answers about pharma and biotech in Asia, every sentence cited to its source.")
+    ui_mounted = False
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"])
@@ -153,6 +154,10 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         records.log_answer(conversation or records.new_conversation(audience=audience, role=who), answer)
         registry.answered(answer.route, answer.covered)
         return answer
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/ui/" if ui_mounted else "/docs")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -235,21 +240,23 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             raise NotFound(f"document {doc_id} not found")
         return {"status": "deleted", "doc_id": doc_id, "chunks_removed": removed}
 
-    _mount_ui(app, settings, the_advisor_, records_)
+    ui_mounted = _mount_ui(app, settings, the_advisor_, records_)
     return app
 
 
-def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Records) -> None:
-    """The Gradio UI at /ui, on the same Advisor, when enabled and installed."""
+def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Records) -> bool:
+    """The Gradio UI at /ui, on the same Advisor, when enabled and installed. True when mounted."""
     if not settings.ui_enabled:
-        return
+        return False
     try:
         import gradio as gr
+
         from ui.app import build_ui
     except ImportError as exc:
         log.warning("UI not mounted (%s): install the project with `make install`", exc)
-        return
+        return False
     gr.mount_gradio_app(app, build_ui(advisor, records, settings), path="/ui")
+    return True
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
