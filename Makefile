@@ -46,8 +46,8 @@ test-fast: install
 	$(PY) -m pytest -m "not model and not server"
 
 lint: install
-	$(VENV)/bin/ruff check advisor tests benchmarks evals
-	$(VENV)/bin/mypy advisor
+	$(VENV)/bin/ruff check advisor ui tests benchmarks evals
+	$(VENV)/bin/mypy advisor ui
 
 bench: install
 	$(PY) -m benchmarks.run

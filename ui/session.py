@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -144,15 +145,21 @@ def make_draft(advisor: Advisor, records: Records, session: ConsultantSession, q
     return answer
 
 
+def _prune(folder: Path) -> None:
+    """Remove exports older than an hour (another worker may be removing them at the same time)."""
+    for old in folder.glob("*/*"):
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > EXPORT_MAX_AGE_S:
+                old.unlink()
+                old.parent.rmdir()
+
+
 def export_draft(text: str, session: ConsultantSession, folder: Path, suffix: Literal[".md", ".docx"]) -> Path:
-    """Write the edited draft with its references as Markdown or Word; exports older than an hour are removed."""
+    """Write the edited draft with its references as Markdown or Word, each export in a folder of its own."""
     session.require()
     if session.draft is None or not (text or "").strip():
         raise InputError("draft something first, then export it")
-    for old in folder.glob("*/*"):
-        if time.time() - old.stat().st_mtime > EXPORT_MAX_AGE_S:
-            old.unlink(missing_ok=True)
-            old.parent.rmdir()
+    _prune(folder)
     path = folder / uuid.uuid4().hex[:12] / f"meridian-draft-{time.strftime('%Y-%m-%d')}{suffix}"
     path.parent.mkdir(parents=True)
     if suffix == ".docx":

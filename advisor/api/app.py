@@ -249,13 +249,11 @@ def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Recor
     if not settings.ui_enabled:
         return False
     try:
-        import gradio as gr
-
-        from ui.app import build_ui
+        from ui.app import mount_ui
     except ImportError as exc:
         log.warning("UI not mounted (%s): install the project with `make install`", exc)
         return False
-    gr.mount_gradio_app(app, build_ui(advisor, records, settings), path="/ui")
+    mount_ui(app, advisor, records, settings, path="/ui")  # with the firm's theme and CSS
     return True
 
 
