@@ -34,7 +34,7 @@ def parse(parser: QuestionParser, question: str) -> DealQuery:
 @pytest.mark.parametrize("question", [
     "What is BIOSECURE?",
     "How do we avoid IP exposure?",
-    "How do we engage in AI partnerships without IP exposure?",
+    "How can we engage in AI partnerships without IP exposure?",
     "What did AstraZeneca agree with CSPC in 2025?",
     "How many employees does BeiGene have?",
     "What are the risks of licensing from China?",

@@ -51,6 +51,6 @@ def test_out_of_scope_question_is_refused_without_citations(advisor: Advisor) ->
 
 
 def test_prospect_question_gets_public_sources_only(advisor: Advisor) -> None:
-    answer = advisor.ask("How do we engage in AI partnerships without IP exposure?")
+    answer = advisor.ask("How can we engage in AI partnerships without IP exposure?")
     assert answer.covered
     assert answer.citations and all(c.audience == "public" for c in answer.citations)

@@ -42,7 +42,7 @@ FIRM = "Meridian Asia Advisory"
 TAGLINE = "Cited answers on partnering with pharma and biotech in Asia, drawn from our research and deal records."
 STARTERS = (
     "What did AstraZeneca agree with CSPC in 2025?",
-    "How do we engage in AI partnerships without IP exposure?",
+    "How can we engage in AI partnerships without IP exposure?",
     "Is Japan a better base than China for an Asia strategy?",
     "What is the status of the BIOSECURE Act?",
 )
