@@ -42,9 +42,9 @@ FIRM = "Meridian Asia Advisory"
 TAGLINE = "Cited answers on partnering with pharma and biotech in Asia, drawn from our research and deal records."
 STARTERS = (
     "What did AstraZeneca agree with CSPC in 2025?",
-    "How can we engage in AI partnerships without IP exposure?",
     "Is Japan a better base than China for an Asia strategy?",
     "What is the status of the BIOSECURE Act?",
+    "How can we engage in AI partnerships without IP exposure?",
 )
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 CONCURRENCY = 8  # questions answered at once; the advisor is read-only while serving
