@@ -42,6 +42,14 @@ _FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how co
                         r"that|those|this|these|he|she|the deal|the company)\b", re.I)
 
 
+def stream_events(answer: Answer) -> Iterator[dict[str, Any]]:
+    """An answer as streaming events: `sources`, `delta` text pieces, then the whole `answer`."""
+    yield {"event": "sources", "data": [s.model_dump() for s in answer.sources]}
+    for piece in re.findall(r"\S+\s*", answer.text):
+        yield {"event": "delta", "data": piece}
+    yield {"event": "answer", "data": answer.to_json_dict()}
+
+
 def standalone_query(question: str, history: list[Turn]) -> str:
     """Condense a follow-up into a standalone query (rule-based: an LLM condenser can replace it).
 
@@ -202,11 +210,7 @@ class Advisor:
 
         Text is verified before it streams, so nothing shown is later withdrawn.
         """
-        answer = self.ask(question, audience=audience, filters=filters, history=history)
-        yield {"event": "sources", "data": [s.model_dump() for s in answer.sources]}
-        for piece in re.findall(r"\S+\s*", answer.text):
-            yield {"event": "delta", "data": piece}
-        yield {"event": "answer", "data": answer.to_json_dict()}
+        yield from stream_events(self.ask(question, audience=audience, filters=filters, history=history))
 
     def source(self, doc_id: str, *, audience: Audience = "public", char_start: int | None = None,
                char_end: int | None = None, context_chars: int = 600) -> SourceView:

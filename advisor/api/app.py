@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor import __version__
-from advisor.advisor import Advisor, InputError
+from advisor.advisor import Advisor, InputError, stream_events
 from advisor.api import metrics as m
 from advisor.api import openai_compat
 from advisor.api.schemas import AskBody, ChatBody, FeedbackBody, LeadBody
@@ -177,14 +177,8 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     async def ask_stream(body: AskBody, who: Caller) -> StreamingResponse:
         answer = await run_in_threadpool(answer_for, body, who)
 
-        def events() -> Iterator[str]:
-            yield _sse("sources", [s.model_dump() for s in answer.sources])
-            words = answer.text.split(" ")
-            for i in range(0, len(words), 4):
-                yield _sse("delta", " ".join(words[i:i + 4]) + (" " if i + 4 < len(words) else ""))
-            yield _sse("answer", answer.to_json_dict())
-
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        events = (_sse(e["event"], e["data"]) for e in stream_events(answer))
+        return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.post("/v1/chat/completions")
     async def chat(body: ChatBody, who: Caller) -> Response:
