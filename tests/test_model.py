@@ -32,6 +32,20 @@ def test_packaged_model_loads_offline_and_embeds() -> None:
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
 
 
+def test_batched_query_vectors_equal_one_at_a_time_vectors() -> None:
+    """Concurrent questions share one padded model call; padding must not change any question's vector."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = SentenceTransformerEmbedder(packaged_minilm_path())
+    questions = ["Which Chinese ADC deals closed in 2025?", "BIOSECURE", "What did AstraZeneca agree with CSPC "
+                 "in 2025, and how much was paid upfront against the headline value?", "Japan market entry"] * 4
+    alone = [embedder.embed([q])[0] for q in questions]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda q: embedder.embed([q])[0], questions))
+    for a, b in zip(alone, together, strict=True):
+        assert float(a @ b) > 0.9999
+
+
 def test_az_cspc_answer_states_the_value_with_a_supporting_citation(advisor: Advisor) -> None:
     answer = advisor.ask("What did AstraZeneca agree with CSPC in 2025?")
     assert answer.covered
