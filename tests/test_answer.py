@@ -66,6 +66,20 @@ def test_filters_restrict_by_company_date_and_type(advisor: Advisor) -> None:
     assert {h.chunk.doc_id for h in hits} == {"japan-pmda", "D2"}
 
 
+def test_region_filter_matches_countries_and_groups(advisor: Advisor) -> None:
+    def found(*regions: str) -> set[str]:
+        return {h.chunk.doc_id for h in advisor.retriever.search("deal", Filters(regions=regions), k=10)}
+
+    assert found("United States") == {"D2"}  # Pfizer's side of the 3SBio licence
+    assert found("europe") == {"D1"}  # a group, any spelling: AstraZeneca is in the United Kingdom
+    # the fixture's articles are all tagged China; the internal one stays out of a public search
+    assert found("Greater China") == {"D1", "D2", "az-cspc", "biosecure", "japan-pmda"}
+    assert found("Japan") == set()
+    # the same filter as a Chroma `where` (used when the in-memory path is not taken) selects the same rows
+    where = Filters(audience="internal", regions=("Europe",)).where()
+    assert where is not None and {"regions": {"$contains": "united kingdom"}} in where["$or"]
+
+
 def test_hybrid_fusion_finds_exact_terms_the_embedder_misses(advisor: Advisor) -> None:
     hits = advisor.retriever.search("SSGJ-707", Filters(), k=3)
     assert hits[0].chunk.doc_id == "D2"

@@ -153,6 +153,16 @@ def test_bad_requests_get_a_4xx_that_says_why(server: str, payload: dict) -> Non
     assert response.json()["error"]
 
 
+def test_region_filter_over_http(server: str) -> None:
+    bad = _ask(server, "Which deals?", filters={"regions": ["Atlantis"]})
+    assert bad.status_code == 422 and "unknown region" in bad.json()["error"] and "Japan" in bad.json()["error"]
+    question = "How much did AstraZeneca pay CSPC upfront?"
+    china = _ask(server, question, filters={"regions": ["greater china"]})  # a group, any spelling
+    assert china.status_code == 200 and {c["doc_id"] for c in china.json()["citations"]} == {"az-cspc"}
+    japan = _ask(server, question, filters={"regions": ["Japan"]})  # no document is tagged Japan
+    assert japan.status_code == 200 and not japan.json()["covered"] and not japan.json()["citations"]
+
+
 def test_malformed_and_oversized_bodies(server: str) -> None:
     bad = httpx.post(server + "/v1/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert bad.status_code == 422 and bad.json()["error"]

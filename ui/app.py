@@ -21,7 +21,7 @@ from advisor.records import NotFound, Records
 from advisor.roles import UnknownKey, resolve_role
 from advisor.types import Answer
 from ui import render
-from ui.inputs import DOC_TYPES, THERAPY_AREAS, consultant_filters
+from ui.inputs import DOC_TYPES, REGION_CHOICES, THERAPY_AREAS, consultant_filters
 from ui.session import (
     ChatSession,
     ConsultantSession,
@@ -186,13 +186,13 @@ class Callbacks:
 
     @guarded(outputs=6)
     def draft(self, question: str, style: Literal["email", "briefing"], length: Literal["short", "long"],
-              date_from: str, date_to: str, companies: str, therapy_areas: list[str], doc_types: list[str],
-              include_internal: bool, session: ConsultantSession) -> tuple[Any, ...]:
+              date_from: str, date_to: str, companies: str, regions: list[str], therapy_areas: list[str],
+              doc_types: list[str], include_internal: bool, session: ConsultantSession) -> tuple[Any, ...]:
         """Draft a cited email or briefing with the chosen filters."""
         session.require()
         audience, filters = consultant_filters(date_from=date_from, date_to=date_to, companies=companies,
                                                therapy_areas=therapy_areas, doc_types=doc_types,
-                                               include_internal=include_internal)
+                                               include_internal=include_internal, regions=regions)
         answer = make_draft(self.advisor, self.records, session, question or "", style=style, length=length,
                             audience=audience, filters=filters)
         return (answer.text, render.draft_sources(answer.citations), session, gr.update(value=None, visible=False),
@@ -309,11 +309,13 @@ def _filters_column() -> list[gr.components.Component]:
             date_to = gr.Textbox(label="To", placeholder="YYYY-MM-DD", elem_id="date-to", max_lines=1, min_width=120)
         companies = gr.Textbox(label="Company", placeholder="e.g. AstraZeneca, CSPC", elem_id="companies",
                                max_lines=1)
+        region = gr.Dropdown(list(REGION_CHOICES), multiselect=True, label="Region", elem_id="regions",
+                             info="Deals match on either party's country")
         therapy = gr.Dropdown(list(THERAPY_AREAS), multiselect=True, label="Therapy area", elem_id="therapy")
         doc_types = gr.Dropdown(list(DOC_TYPES), multiselect=True, label="Document type", elem_id="doc-types")
         internal = gr.Checkbox(label="Include internal sources", value=False, elem_id="include-internal",
                                info="Internal notes never reach the public chat; check drafts before sending.")
-    return [date_from, date_to, companies, therapy, doc_types, internal]
+    return [date_from, date_to, companies, region, therapy, doc_types, internal]
 
 
 def _consultant_tab(cb: Callbacks) -> None:

@@ -7,10 +7,11 @@ from datetime import date
 
 from advisor.advisor import InputError
 from advisor.config import Audience
-from advisor.retrieve import Filters
+from advisor.retrieve import REGIONS, Filters
 
 THERAPY_AREAS = ("oncology", "immunology", "cardiometabolic", "neurology", "infectious-disease", "ophthalmology",
                  "rare-disease", "respiratory", "haematology", "dermatology")
+REGION_CHOICES = tuple(r for r in REGIONS if r != "Global")
 DOC_TYPES = ("article", "briefing", "guide", "playbook", "meeting-notes", "assessment", "policy", "report", "deal")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -34,14 +35,15 @@ def split_list(text: str | None) -> tuple[str, ...]:
 
 def consultant_filters(*, date_from: str | None, date_to: str | None, companies: str | None,
                        therapy_areas: list[str] | None, doc_types: list[str] | None,
-                       include_internal: bool) -> tuple[Audience, Filters]:
+                       include_internal: bool, regions: list[str] | None = None) -> tuple[Audience, Filters]:
     """The audience and filters a consultant's form asks for."""
     start, end = parse_day(date_from, "The 'from' date"), parse_day(date_to, "The 'to' date")
     if start and end and start > end:
         raise InputError("The 'from' date is after the 'to' date: swap them or clear one")
     audience: Audience = "internal" if include_internal else "public"
     return audience, Filters(audience=audience, date_from=start, date_to=end, companies=split_list(companies),
-                             therapy_areas=tuple(therapy_areas or ()), doc_types=tuple(doc_types or ()))
+                             therapy_areas=tuple(therapy_areas or ()), doc_types=tuple(doc_types or ()),
+                             regions=tuple(regions or ()))
 
 
 def check_lead(*, name: str, email: str, consent: bool) -> None:

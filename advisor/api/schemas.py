@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from advisor.retrieve import Filters
+from advisor.retrieve import REGIONS, Filters
 from advisor.types import Turn
 
 
@@ -16,12 +16,24 @@ class FilterBody(BaseModel):
     doc_types: list[str] = Field(default_factory=list, max_length=20)
     companies: list[str] = Field(default_factory=list, max_length=20)
     therapy_areas: list[str] = Field(default_factory=list, max_length=20)
+    regions: list[str] = Field(default_factory=list, max_length=20,
+                               description=f"countries or groups: {', '.join(REGIONS)}")
     date_from: int | None = Field(default=None, ge=19000101, le=21001231, description="YYYYMMDD")
     date_to: int | None = Field(default=None, ge=19000101, le=21001231, description="YYYYMMDD")
 
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, values: list[str]) -> list[str]:
+        known = {r.lower() for r in REGIONS}
+        unknown = [v for v in values if v.strip().lower() not in known]
+        if unknown:
+            raise ValueError(f"unknown region(s) {', '.join(map(repr, unknown))}; use {', '.join(REGIONS)}")
+        return values
+
     def to_filters(self) -> Filters:
         return Filters(doc_types=tuple(self.doc_types), companies=tuple(self.companies),
-                       therapy_areas=tuple(self.therapy_areas), date_from=self.date_from, date_to=self.date_to)
+                       therapy_areas=tuple(self.therapy_areas), regions=tuple(self.regions),
+                       date_from=self.date_from, date_to=self.date_to)
 
 
 class AskBody(BaseModel):

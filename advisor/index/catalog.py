@@ -199,15 +199,16 @@ class Catalog:
                                 "WHERE json_extract(meta, '$.supersedes') IS NOT NULL")
         return {old: new for old, new in rows}
 
-    def filter_fields(self) -> Iterator[tuple[str, str, int, str, list[str], list[str]]]:
-        """(chunk id, audience, published, doc type, company keys, therapy areas) of every chunk, streamed."""
+    def filter_fields(self) -> Iterator[tuple[str, str, int, str, list[str], list[str], list[str]]]:
+        """(chunk id, audience, published, doc type, company keys, therapy areas, regions) of every chunk, streamed."""
         rows = self._db.execute(
             "SELECT chunk_id, json_extract(meta, '$.audience'), json_extract(meta, '$.published'), "
             "json_extract(meta, '$.doc_type'), json_extract(meta, '$.company_keys'), "
-            "json_extract(meta, '$.therapy_areas') FROM chunks")
-        for cid, audience, published, doc_type, companies, areas in rows:
+            "json_extract(meta, '$.therapy_areas'), json_extract(meta, '$.regions') FROM chunks")
+        for cid, audience, published, doc_type, companies, areas, regions in rows:
             yield (cid, audience or "", int(published or 0), doc_type or "",
-                   json.loads(companies) if companies else [], json.loads(areas) if areas else [])
+                   json.loads(companies) if companies else [], json.loads(areas) if areas else [],
+                   json.loads(regions) if regions else [])
 
     def document(self, doc_id: str) -> Document | None:
         row = self._db.execute("SELECT text, meta, pages FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
