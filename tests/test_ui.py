@@ -106,7 +106,16 @@ def write_corpus(root: Path) -> Path:
         Under the Lantern Protocol we never quote a success fee below 1.5% of the upfront payment.
         Retainers for a China scouting mandate start at a monthly fee agreed with the partner in charge.
         """, audience="internal", published="2025-03-01")
-    (root / "deals.csv").write_text(DEALS_HEADER)
+    # deals with parties no other test asks about, for the analytics chart
+    (root / "deals.csv").write_text(
+        DEALS_HEADER
+        + "D1,2024-03-01,Hansoh Pharma,China,GSK,United Kingdom,licence,HS-20093,ADC,oncology,phase 1,"
+          "Global ex-China,85,1485,1570,,https://example.com/d1,\n"
+        + "D2,2025-05-20,3SBio,China,Pfizer,United States,licence,SSGJ-707,bispecific antibody,oncology,phase 2,"
+          "Global ex-China,1250,4800,6050,tiered,https://example.com/d2,\n"
+        + "D3,2025-01-10,Jiangsu Hengrui,China,Kailera,United States,licence,HRS-9531,peptide,cardiometabolic,"
+          "phase 2,Global ex-China,110,5900,6010,,https://example.com/d3,\n")
+    (root / "deals.csv.meta.yaml").write_text("audience: public\n")
     return root
 
 
@@ -271,6 +280,23 @@ def test_a_lead_is_stored_with_its_conversation(page: Page, served: Served) -> N
     assert lead["conversation_id"] == answer.conversation_id
     expect(page.locator("#lead-name input")).to_have_value("")
     shot(page, "05-lead")
+
+
+def test_a_deal_breakdown_shows_its_chart(page: Page, served: Served) -> None:
+    logged = len(served.records.logged)
+    page.fill("#question textarea", "How many licensing deals were signed by year?")
+    page.click("#ask")
+    deadline = time.monotonic() + 30
+    while len(served.records.logged) <= logged:
+        assert time.monotonic() < deadline, "no answer was logged within 30 s"
+        time.sleep(0.05)
+    answer = served.records.logged[-1]
+    assert answer.route == "analytics" and answer.chart is not None
+    chart = page.locator("#chat svg.mr-chart").last
+    expect(chart).to_be_visible()
+    assert chart.locator("circle").count() == 2  # a point for 2024 and one for 2025
+    expect(chart.locator("text", has_text="2025")).to_have_count(1)
+    shot(page, "analytics-chart")
 
 
 def test_the_public_chat_never_cites_internal_sources(page: Page, served: Served) -> None:

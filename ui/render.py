@@ -7,6 +7,7 @@ from html import escape
 from typing import Literal
 
 from advisor.types import Answer, Citation, SourceView
+from ui.chart import svg_chart
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 _HEADING = re.compile(r"(?m)^#{1,6}\s+")
@@ -32,7 +33,9 @@ def answer_markdown(answer: Answer) -> str:
         return (f'<a class="cite-ref" href="#cite-{answer.answer_id}-{n}" '
                 f'title="{escape(titles[n])}">{n}</a>')
 
-    return _CITE.sub(link, answer.text)
+    text = _CITE.sub(link, answer.text)
+    chart = svg_chart(answer.chart)
+    return f'{text}\n\n<div class="mr-chart-wrap">{chart}</div>' if chart else text
 
 
 def citation_choices(answer: Answer | None) -> list[tuple[str, str]]:
