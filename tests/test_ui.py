@@ -31,6 +31,7 @@ from advisor.records import Records  # noqa: E402
 from advisor.types import Answer  # noqa: E402
 from tests.conftest import DEALS_HEADER, REPO, free_port, wait_for_http, write_article  # noqa: E402
 from ui.app import build_ui, mount_options  # noqa: E402
+from ui.theme import FAVICON  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts"
 CONSULTANT_KEY = "test-consultant-key-0123456789"
@@ -379,3 +380,11 @@ def test_a_consultant_drafts_edits_exports_and_rates(page: Page, served: Served)
     page.click("#lock")
     expect(page.locator("#signin")).to_be_visible()
     expect(page.locator("#workspace")).to_be_hidden()
+
+
+def test_the_page_has_the_firm_favicon(page: Page, served: Served) -> None:
+    icon = page.locator("link[rel~='icon']").first
+    href = page.evaluate("el => el.href", icon.element_handle())  # resolved against the page's URL
+    assert href.startswith(served.url)  # under the mount, not the site root
+    response = page.request.get(href)
+    assert response.ok and response.body() == FAVICON.read_bytes()

@@ -168,3 +168,35 @@ def test_exports_write_the_edited_text_with_references_and_prune_old_files(tmp_p
         export_draft("  ", session, tmp_path, ".md")
     with pytest.raises(NotAllowed):
         export_draft("text", ConsultantSession(), tmp_path, ".md")
+
+
+def test_wrong_keys_from_one_client_are_slowed_down(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from ui.app import KEY_ATTEMPTS, Callbacks
+
+    settings = Settings(data_dir=tmp_path / "data", embedder="hash", api_keys={"right-key-0123456789": "consultant"})
+    callbacks = Callbacks(Advisor.from_settings(settings), Records(tmp_path / "r.db"), settings)
+    guesser = SimpleNamespace(client=SimpleNamespace(host="203.0.113.9"))
+    other = SimpleNamespace(client=SimpleNamespace(host="198.51.100.4"))
+
+    def status(key: str, request: object) -> str:
+        return str(callbacks.unlock(key, ConsultantSession(), request)[-1])
+
+    for _ in range(KEY_ATTEMPTS):
+        assert "recognised" in status("wrong-guess", guesser)
+    # now even the right key waits, from that client only; others are unaffected
+    assert "Too many wrong keys" in status("right-key-0123456789", guesser)
+    assert "Too many wrong keys" not in status("right-key-0123456789", other)
+    assert callbacks.unlock("right-key-0123456789", ConsultantSession(), other)[0].role == "consultant"
+
+
+def test_sliding_window_forgets_old_events() -> None:
+    from advisor.limits import SlidingWindow
+
+    now = [0.0]
+    window = SlidingWindow(2, 60.0, clock=lambda: now[0])
+    assert window.take("a") == 0 and window.take("a") == 0
+    assert window.take("a") > 0 and window.take("b") == 0
+    now[0] = 61.0
+    assert window.retry_after("a") == 0 and window.take("a") == 0

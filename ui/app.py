@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from advisor.advisor import Advisor, InputError
 from advisor.config import Settings
+from advisor.limits import SlidingWindow
 from advisor.records import NotFound, Records
 from advisor.roles import UnknownKey, resolve_role
 from advisor.types import Answer
@@ -34,7 +35,7 @@ from ui.session import (
     send_feedback,
     stream_answer,
 )
-from ui.theme import THUMBS_DOWN, THUMBS_UP, citation_links_js, meridian_theme, stylesheet
+from ui.theme import FAVICON, THUMBS_DOWN, THUMBS_UP, citation_links_js, meridian_theme, stylesheet
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ STARTERS = (
 )
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 CONCURRENCY = 8  # questions answered at once; the advisor is read-only while serving
+KEY_ATTEMPTS, KEY_WINDOW_S = 5, 600  # failed consultant-key attempts a browser client may make per window
 
 
 # errors -------------------------------------------------------------------------------------------
@@ -91,6 +93,7 @@ class Callbacks:
 
     def __init__(self, advisor: Advisor, records: Records, settings: Settings) -> None:
         self.advisor, self.records, self.settings = advisor, records, settings
+        self.key_failures = SlidingWindow(KEY_ATTEMPTS, KEY_WINDOW_S)  # slows down guessing keys
         # set to a folder inside Gradio's cache by build_ui, so exports are served without a copy
         self.export_dir = Path(tempfile.gettempdir()) / "meridian-exports"
 
@@ -169,11 +172,19 @@ class Callbacks:
 
     # consultant -------------------------------------------------------------------------------
     @guarded(outputs=6)
-    def unlock(self, key: str, session: ConsultantSession) -> tuple[Any, ...]:
-        """Open the workspace for a consultant or admin key."""
+    def unlock(self, key: str, session: ConsultantSession, request: gr.Request) -> tuple[Any, ...]:
+        """Open the workspace for a consultant or admin key; too many wrong keys from one client wait."""
         if not (key or "").strip():
             raise InputError("Enter your consultant key to unlock the workspace")
-        role = resolve_role(key.strip(), self.settings)
+        client = request.client.host if request and request.client else "unknown"
+        wait = self.key_failures.retry_after(client)
+        if wait:
+            raise NotAllowed(f"Too many wrong keys from this connection. Try again in {wait // 60 + 1} minutes")
+        try:
+            role = resolve_role(key.strip(), self.settings)
+        except UnknownKey:
+            self.key_failures.record(client)
+            raise
         if role not in ("consultant", "admin"):
             raise NotAllowed("This key gives public access only. Ask an administrator for a consultant key")
         signed_in = f'<span class="mr-signed-in">Signed in as <strong>{role}</strong></span>'
@@ -402,7 +413,10 @@ def build_ui(advisor: Advisor, records: Records, settings: Settings) -> gr.Block
 def mount_options() -> dict[str, Any]:
     """Theme, CSS and chrome settings, for gr.mount_gradio_app or Blocks.launch."""
     return {"theme": meridian_theme(), "css": stylesheet(), "footer_links": [],
-            "show_error": False, "run_history": False, "ssr_mode": False}
+            "show_error": False, "run_history": False, "ssr_mode": False,
+            # Gradio serves it at <mount>/favicon.ico (its warning that a non-root mount ignores the icon is
+            # wrong for that route; tests/test_ui.py checks the bytes); the link stops browsers asking the root
+            "favicon_path": str(FAVICON), "head": '<link rel="icon" type="image/svg+xml" href="favicon.ico">'}
 
 
 def mount_ui(app: FastAPI, advisor: Advisor, records: Records, settings: Settings, *, path: str = "/ui") -> FastAPI:

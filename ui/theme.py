@@ -10,6 +10,7 @@ CSS_FILE = HERE / "style.css"
 THUMBS_UP = str(HERE / "assets" / "thumbs-up.svg")
 THUMBS_DOWN = str(HERE / "assets" / "thumbs-down.svg")
 CITATION_JS_FILE = HERE / "assets" / "citation-links.js"
+FAVICON = HERE / "assets" / "favicon.svg"
 SANS = ["-apple-system", "BlinkMacSystemFont", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif"]
 MONO = ["SFMono-Regular", "Menlo", "Consolas", "monospace"]
 

@@ -7,7 +7,6 @@ the Advisor and Records; no retrieval, SQL or prompt logic lives here."""
 import json
 import logging
 import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from advisor.api import metrics as m
 from advisor.api import openai_compat
 from advisor.api.schemas import AskBody, ChatBody, FeedbackBody, LeadBody
 from advisor.config import Audience, Settings
+from advisor.limits import SlidingWindow
 from advisor.records import NotFound, Records, sqlite_path
 from advisor.roles import Role, UnknownKey, audience_for, can_admin, resolve_role
 from advisor.types import Answer, SourceView, Turn
@@ -44,18 +44,13 @@ class RateLimiter:
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._window = SlidingWindow(per_minute, 60.0)
 
     def check(self, client: str) -> None:
-        now = time.monotonic()
-        hits = self._hits[client]
-        while hits and now - hits[0] > 60:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            retry = int(60 - (now - hits[0])) + 1
+        retry = self._window.take(client)
+        if retry:
             raise ApiError(429, f"rate limit of {self.per_minute} requests a minute reached; retry in {retry} s "
                                 "or use an API key", {"Retry-After": str(retry)})
-        hits.append(now)
 
 
 def create_app(settings: Settings, *, advisor: Advisor | None = None, records: Records | None = None) -> FastAPI:
