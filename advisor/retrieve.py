@@ -131,12 +131,13 @@ SUPERSEDED_WEIGHT = 0.5
 
 class HybridRetriever:
     def __init__(self, store: IndexStore, embedder: Embedder, *, candidates: int = 40, rrf_k: int = 60,
-                 max_cached_vectors: int = 250_000) -> None:
+                 max_cached_vectors: int = 250_000, exact_below: int = 20_000) -> None:
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.max_cached_vectors = max_cached_vectors
+        self.exact_below = exact_below
         self._table: _Table | None = None
         self._vectors: np.ndarray | None = None
         self._vectors_generation = -1
@@ -172,10 +173,12 @@ class HybridRetriever:
         When the filters keep most of the index (a public caller, say), an unfiltered ANN query over-fetched
         and masked in memory is several times faster than Chroma's metadata pre-filter. Narrow filters
         (a company, a date range) score the allowed rows exactly against vectors held in memory: Chroma's
-        pre-filter takes hundreds of milliseconds at 100k chunks. Either way only allowed rows come back.
+        pre-filter takes hundreds of milliseconds at 100k chunks. An index of up to `exact_below` chunks is
+        always scored exactly in memory. Either way only allowed rows come back.
         """
         kept_share = float(mask.mean()) if len(mask) else 1.0
-        if kept_share < 0.5 and self._matrix(table) is not None:
+        small = len(table.ids) <= self.exact_below  # exact search over a small index beats an ANN round trip
+        if (kept_share < 0.5 or small) and self._matrix(table) is not None:
             rows = np.flatnonzero(mask)
             if len(rows) == 0:
                 return []

@@ -113,3 +113,22 @@ def test_server_mode_answers_the_same_way(tmp_path: Path, mini_corpus: Path, chr
     answer = adv.ask("How much did AstraZeneca pay CSPC upfront?")
     assert answer.covered and "$110m" in answer.text
     assert adv.store.vectors.ids() == adv.store.catalog.all_chunk_ids()
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(audience="internal"), Filters(therapy_areas=("oncology",)),
+                                     Filters(regions=("Greater China",), date_from=20250101)])
+def test_exact_and_ann_dense_paths_agree(advisor: Advisor, filters: Filters) -> None:
+    """A small index is scored exactly in memory; the Chroma ANN path must return the same passages."""
+    from advisor.retrieve import HybridRetriever
+
+    ann = HybridRetriever(advisor.store, advisor.embedder, exact_below=0, max_cached_vectors=0)
+    exact = advisor.retriever
+    for query in ("AstraZeneca CSPC upfront", "Japan drug lag", "oncology licence"):
+        vector = advisor.embedder.embed([query])[0]
+        table = exact._rows()
+        mask = table.mask(filters)
+        got_exact = dict(exact._dense(vector, filters, table, mask))
+        got_ann = dict(ann._dense(vector, filters, ann._rows(), mask))
+        assert got_exact.keys() == got_ann.keys() and len(got_exact) == int(mask.sum())
+        for chunk_id, similarity in got_exact.items():
+            assert similarity == pytest.approx(got_ann[chunk_id], abs=1e-4)
