@@ -124,6 +124,10 @@ def by_licensee(d: D) -> list[str]:
 
 
 CASES = [
+    Case("What is the sum of reported upfront payments to South Korean licensors across the whole deal tracker?",
+         lambda d: d.lic_c == "South Korea", "sum", "upfront"),
+    Case("In which year were the most deals with China-headquartered licensors announced?",
+         lambda d: d.lic_c == "China", "count", group=lambda d: [str(d.year)]),
     Case("How much upfront did Western pharma pay Chinese biotechs for ADCs in 2024?",
          lambda d: d.lic_c in CN and d.lee_c in WEST and d.modality == "ADC" and d.year == 2024, "sum", "upfront"),
     Case("Top 5 China out-licensing deals by total value in 2025",
@@ -341,6 +345,34 @@ def test_answer_says_what_was_counted_and_what_was_missing(analytics: DealAnalyt
         assert f"{len(missing)} of {len(matched)} deals that match did not report an upfront" in answer.text
     answer = analytics.answer("What were the biggest deals last year?", today=TODAY)
     assert answer is not None and "read as total deal value" in answer.text and "read as 2025" in answer.text
+
+
+def test_a_second_measure_named_is_summed_too_and_each_deal_shows_its_upfront_share(
+        analytics: DealAnalytics) -> None:
+    question = "How many deals did AstraZeneca sign with Chinese licensors in 2025, and their combined total value?"
+    answer = analytics.answer(question, today=TODAY)
+    assert answer is not None
+    matched = [d for d in DEALS if d.licensee in AZ and d.lic_c in CN and d.year == 2025]
+    totals = [d.total for d in matched if d.total is not None]
+    assert f"{len(matched)} deals match." in answer.text
+    assert f"Combined total deal value: {money(math.fsum(totals))}, for the {len(totals)} of {len(matched)}" \
+        in answer.text
+    shares = {d.id: round(100 * d.upfront / d.total) for d in matched if d.upfront is not None and d.total}
+    for deal_id, share in shares.items():
+        assert re.search(rf"\] {deal_id}, [^\n]*upfront {share}% of total\.", answer.text)
+
+
+def test_which_year_names_the_highest_group(analytics: DealAnalytics) -> None:
+    answer = analytics.answer("In which year were the most deals with China-headquartered licensors announced?",
+                              today=TODAY)
+    assert answer is not None
+    counts: dict[int, int] = {}
+    for d in DEALS:
+        if d.lic_c == "China":  # the headquarters field: Hong Kong is its own value
+            counts[d.year] = counts.get(d.year, 0) + 1
+    top = max(counts.values())
+    years = " and ".join(str(y) for y in sorted(counts) if counts[y] == top)
+    assert f"Highest: {years}, with {top} deals." in answer.text
 
 
 def test_breakdowns_and_comparisons_carry_a_vega_lite_chart(analytics: DealAnalytics) -> None:

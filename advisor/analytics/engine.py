@@ -91,7 +91,7 @@ class DealAnalytics:
         if query is None:
             return None
         result = self.run(query, audience=audience, within=within)
-        answer = render_answer(question, result, audience=audience)
+        answer = render_answer(question, result, audience=audience, also=QuestionParser.measures_named(question))
         answer.timings_ms = {"total_ms": round((time.perf_counter() - started) * 1e3, 2)}
         log.info("answered route=analytics audience=%s operation=%s matched=%d citations=%d ms=%.1f",
                  audience, query.operation, len(result.rows), len(answer.citations), answer.timings_ms["total_ms"])

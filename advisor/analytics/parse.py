@@ -59,7 +59,8 @@ _MEASURE = [("upfront", re.compile(r"\bup ?fronts?\b|\binitial payments?\b")),
 _PAYER_VERBS = re.compile(r"\b(pa(?:y|ys|id|ying)|spen[dt]|spending|bought|acquired|invested)\b")
 _MONEY_VERBS = re.compile(r"\b(pa(?:y|ys|id|ying)|spen[dt]|spending|worth|cost|invested|receiv\w*|earn\w*|"
                           r"get|got|bag\w*|commit\w*|money|cash|dollars?)\b")
-_SINGLE_DEAL = re.compile(r"\bthe\b[^?]*\bdeal\b(?!s)")
+_WHICH_YEAR = re.compile(r"\b(?:which|what) years?\b.*\b(?:most|least|fewest|highest|lowest|largest|biggest|peak\w*)\b")
+_SINGLE_DEAL = re.compile(r"\bthe\b[^?]*\bdeal\b(?!s|\s+(?:tracker|records?|database|data|table|list)\b)")
 _GROUP_WORDS = {
     "therapy": "therapy_area", "therapeutic": "therapy_area", "disease": "therapy_area", "area": "therapy_area",
     "areas": "therapy_area", "indication": "therapy_area", "indications": "therapy_area", "modality": "modality",
@@ -241,7 +242,7 @@ class QuestionParser:
         return None
 
     def _group_by(self, parts: _Parts, words: str) -> str | None:
-        if _TREND.search(words):
+        if _TREND.search(words) or _WHICH_YEAR.search(words):
             return "year"
         match = next((m for m in _BY.finditer(words)
                       if not re.search(r"\b(signed|done|made|struck|announced|paid|acquired|bought|licen[cs]ed|led|"
@@ -264,6 +265,13 @@ class QuestionParser:
                 return inside[0].role
             return "licensee" if _PAYER_VERBS.search(words) else "company"
         return None
+
+    @staticmethod
+    def measures_named(question: str) -> list[str]:
+        """Every money field a question names, e.g. "combined upfront … and combined total value"."""
+        words = _normalise(question).lower()
+        found = [(m.start(), name) for name, rx in _MEASURE for m in [rx.search(words)] if m]
+        return [name for _, name in sorted(found)]
 
     def _measure(self, words: str) -> str | None:
         rank = _RANK_BY.search(words)

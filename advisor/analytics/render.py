@@ -82,11 +82,39 @@ def _figure(operation: str, value: float | None) -> str:
     return _deals(int(value)) if operation == "count" else money(value)
 
 
+def upfront_share(row: Row) -> str:
+    """", upfront 21% of total" when both are reported: how much of a headline is cash at signing."""
+    if row["upfront"] is None or not row["total"]:
+        return ""
+    return f", upfront {round(100 * row['upfront'] / row['total'])}% of total"
+
+
 def _deal_line(n: int, row: Row) -> str:
     details = ", ".join(x for x in (row["deal_type"], row["modality"], row["therapy_area"]) if x)
     return (f"[{n}] {row['deal_id']}, {date_str(row['announced'])}: {row['licensor']} ({row['licensor_country']}) → "
             f"{row['licensee']} ({row['licensee_country']}), {details}; upfront {money(row['upfront'])}, "
-            f"milestones {money(row['milestones'])}, total {money(row['total'])}.")
+            f"milestones {money(row['milestones'])}, total {money(row['total'])}{upfront_share(row)}.")
+
+
+def also_measures(result: DealResult, named: list[str]) -> list[str]:
+    """Sums of the other money fields a question names ("… and their combined total value?"), where reported."""
+    query = result.query
+    if query.compare or query.group_by or query.operation == "top" or not result.rows:
+        return []
+    primary = query.measure if query.operation in ("sum", "avg", "median") else None
+    lines = []
+    for measure in dict.fromkeys(named):
+        if measure == primary:
+            continue
+        values = [r[measure] for r in result.rows if r[measure] is not None]
+        label = MEASURE_LABELS[measure]
+        if not values:
+            lines.append(f"None of them reported {'an' if label[0] in 'aeiou' else 'a'} {label}.")
+            continue
+        of = "" if len(values) == len(result.rows) else \
+            f", for the {len(values)} of {len(result.rows)} that reported one"
+        lines.append(f"Combined {label}: {money(sum(values))}{of}.")
+    return lines
 
 
 def _cited_rows(result: DealResult) -> list[Row]:
@@ -155,6 +183,14 @@ def _group_lines(result: DealResult) -> list[str]:
     if result.groups_total > len(result.groups):
         tied = f"; {result.tied} more tie with the last" if result.tied else ""
         lines.append(f"(the top {len(result.groups)} of {result.groups_total} shown{tied})")
+    if query.group_by and not query.compare and len(result.groups) > 1:
+        valued = [g for g in result.groups if g.value is not None]
+        if valued:
+            pick = min if query.order == "asc" else max
+            best = pick(valued, key=lambda g: g.value or 0)
+            ties = [g.key for g in valued if g.value == best.value]
+            word = "Lowest" if query.order == "asc" else "Highest"
+            lines.append(f"{word}: {' and '.join(ties)}, with {_figure(operation, best.value)}.")
     if query.compare and len(result.groups) == 2 and all(g.value for g in result.groups):
         a, b = result.groups
         assert a.value is not None and b.value is not None
@@ -235,10 +271,13 @@ def table_rows(result: DealResult) -> list[dict[str, Any]]:
     return [plain(r) for r in (result.shown if query.operation == "top" else result.rows)]
 
 
-def render_answer(question: str, result: DealResult, *, audience: str) -> Answer:
-    """Compose the Answer: headline figures, per-group lines, what was counted, cited deal lines."""
+def render_answer(question: str, result: DealResult, *, audience: str, also: list[str] | None = None) -> Answer:
+    """Compose the Answer: headline figures, per-group lines, what was counted, cited deal lines.
+
+    `also`: further money fields the question names, each summed over the matching deals.
+    """
     query: DealQuery = result.query
-    lines = _headline(result) if not (query.compare or query.group_by) else []
+    lines = _headline(result) + also_measures(result, also or []) if not (query.compare or query.group_by) else []
     if query.compare or query.group_by:
         lines += _group_lines(result)
     cited = _cited_rows(result)[:MAX_CITED] if result.rows else []

@@ -29,6 +29,9 @@ REGION_GROUPS: dict[str, tuple[str, ...]] = {
 REGION_PHRASES: dict[str, str] = {
     "china": "China (incl. Hong Kong)", "chinese": "China (incl. Hong Kong)", "prc": "China (incl. Hong Kong)",
     "mainland china": "mainland China", "mainland chinese": "mainland China",
+    # the tracker's headquarters field keeps Hong Kong apart, so a headquarters phrase means that field's "China"
+    "china headquartered": "mainland China", "headquartered in china": "mainland China",
+    "china based": "mainland China", "based in china": "mainland China",
     "greater china": "Greater China (China, Hong Kong, Taiwan)",
     "hong kong": "Hong Kong", "taiwan": "Taiwan", "taiwanese": "Taiwan",
     "japan": "Japan", "japanese": "Japan",
