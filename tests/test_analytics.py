@@ -385,3 +385,20 @@ def test_breakdowns_and_comparisons_carry_a_vega_lite_chart(analytics: DealAnaly
     assert compare is not None and compare.chart is not None and compare.chart["mark"]["type"] == "bar"
     assert [v["group"] for v in compare.chart["data"]["values"]] == ["oncology", "immunology"]
     assert "higher by" in compare.text
+
+
+def test_two_deals_side_by_side(analytics: DealAnalytics) -> None:
+    """Each side keeps its own company and year; what follows "both" applies to both; assets narrow a side."""
+    daiichi = {"Daiichi Sankyo"}
+    answer = analytics.answer("Compare AstraZeneca's 2019 Enhertu deal with Merck's 2023 DXd ADC deal, both with "
+                              "Daiichi Sankyo.", today=TODAY)
+    assert answer is not None and answer.route == "analytics"
+    for names, year in ((AZ, 2019), (MERCK, 2023)):
+        side = [d for d in DEALS if party(d, names) and party(d, daiichi) and d.year == year]
+        assert side and all(d.id in answer.text for d in side)
+        for d in side:
+            assert f"upfront {money(d.upfront)}" in answer.text
+    # a date on one side only is for both sides
+    query = analytics.parse("AstraZeneca versus Novartis: total upfront paid since 2023", TODAY)
+    assert query is not None and query.filters.date_from == 20230101
+    assert [g.filters.date_from for g in query.compare] == [None, None]

@@ -61,8 +61,8 @@ class DealAnalytics:
             result.untested = [r for r in loose if any(r[f] is None for f in fields)]
         measure = query.measure
         if query.compare:
-            result.groups = [self._group(g.label, self.table.select(
-                _merged(query.filters, g.filters), audience), query) for g in query.compare]
+            result.groups = [self._group(g.label, self._select_group(query.filters, g.filters, audience), query)
+                             for g in query.compare]
             result.groups_total = len(result.groups)
             in_groups = {r["deal_id"]: r for g in result.groups for r in g.rows}
             result.rows = sorted(in_groups.values(), key=lambda r: (r["announced"], r["deal_id"]))
@@ -110,6 +110,13 @@ class DealAnalytics:
 
         return query.model_copy(update={"filters": fix(query.filters), "compare": [
             g.model_copy(update={"filters": fix(g.filters)}) for g in query.compare]})
+
+    def _select_group(self, base: DealFilters, group: DealFilters, audience: str) -> list[Row]:
+        """A compare group's rows; keywords (an asset name) narrow the group only when some record has them."""
+        rows = self.table.select(_merged(base, group), audience)
+        if not rows and group.keywords:
+            rows = self.table.select(_merged(base, group.model_copy(update={"keywords": []})), audience)
+        return rows
 
     def _group(self, key: str, rows: list[Row], query: DealQuery) -> GroupStat:
         measure = query.measure

@@ -59,6 +59,7 @@ _MEASURE = [("upfront", re.compile(r"\bup ?fronts?\b|\binitial payments?\b")),
 _PAYER_VERBS = re.compile(r"\b(pa(?:y|ys|id|ying)|spen[dt]|spending|bought|acquired|invested)\b")
 _MONEY_VERBS = re.compile(r"\b(pa(?:y|ys|id|ying)|spen[dt]|spending|worth|cost|invested|receiv\w*|earn\w*|"
                           r"get|got|bag\w*|commit\w*|money|cash|dollars?)\b")
+_PAIR_SPLIT = {"with", "and", "vs", "versus", "against", "to"}
 _WHICH_YEAR = re.compile(r"\b(?:which|what) years?\b.*\b(?:most|least|fewest|highest|lowest|largest|biggest|peak\w*)\b")
 _SINGLE_DEAL = re.compile(r"\bthe\b[^?]*\bdeal\b(?!s|\s+(?:tracker|records?|database|data|table|list)\b)")
 _GROUP_WORDS = {
@@ -223,6 +224,9 @@ class QuestionParser:
         """Two or more values of one kind set against each other ('oncology vs immunology', '2024 vs 2025')."""
         if not _COMPARE.search(words):
             return None
+        pair = self._pairwise(parts)
+        if pair:
+            return pair
         if len(parts.dates) >= 2:
             groups = [CompareGroup(label=str(d.whole_year) if d.whole_year else f"{d.lo}–{d.hi}",
                                    filters=DealFilters(date_from=d.lo, date_to=d.hi)) for d in parts.dates]
@@ -240,6 +244,54 @@ class QuestionParser:
                                            filters=own))
             return groups, _Parts(parts.tokens, rest, parts.dates, parts.ranges, parts.notes)
         return None
+
+    def _pairwise(self, parts: _Parts) -> tuple[list[CompareGroup], _Parts] | None:
+        """Two deals set side by side: "A's 2019 Enhertu deal with B's 2023 DXd deal, both with Daiichi Sankyo".
+
+        The question splits at the connector between its first two companies; each side keeps its own company,
+        dates and other words, and unknown names on a side (an asset, say) narrow it as keywords. Whatever
+        follows "both" applies to both sides.
+        """
+        tokens = parts.tokens
+        known = [m for m in parts.mentions if m.kind == "company" and m.value in self.companies.names or
+                 m.kind == "company" and self.companies.canonical(m.value) in self.companies.names]
+        first = known[0] if known else None
+        second = next((m for m in known if first and self.companies.resolve(m.value)
+                       != self.companies.resolve(first.value)), None)
+        if first is None or second is None:
+            return None
+        cut = next((i for i in range(second.start - 1, first.end - 1, -1) if tokens[i].low in _PAIR_SPLIT), None)
+        if cut is None:
+            return None
+        both = next((i for i in range(cut, len(tokens)) if tokens[i].low == "both"), len(tokens))
+        shared = [m for m in parts.mentions if m.start >= both]
+        def chars(i: int) -> int:
+            return tokens[i].start if i < len(tokens) else 10**9
+
+        spans = ((0, cut), (cut, both))
+        side_dates = [[d for d in parts.dates if chars(lo) <= d.start < chars(hi)] for lo, hi in spans]
+        if not all(side_dates):  # a date on one side only ("A versus B since 2023") is for both
+            side_dates = [[], []]
+        shared_dates = [] if side_dates[0] else parts.dates
+        groups = []
+        for (lo, hi), dates in zip(spans, side_dates, strict=True):
+            own = [m for m in parts.mentions if lo <= m.start < hi]
+            if not any(m in known for m in own):
+                return None
+            side: list[Mention] = []
+            for m in own:
+                if m.kind == "company" and m not in known:  # an asset or programme name, not a company
+                    side.append(Mention("target", m.value, m.start, m.end, surface=m.surface))
+                elif m.kind == "company":
+                    side.append(Mention("company", m.value, m.start, m.end, role="party", surface=m.surface))
+                elif m.kind != "direction":
+                    side.append(m)
+            side += [Mention("company", m.value, m.start, m.end, role="counterparty", surface=m.surface)
+                     if m.kind == "company" else m for m in shared]
+            label = self.companies.resolve(next(m.value for m in own if m in known))
+            label += f" ({', '.join(str(d.whole_year or d.lo) for d in dates)})" if dates else ""
+            groups.append(CompareGroup(label=label, filters=self._filters(side, dates, [], parts.notes)))
+        return groups, _Parts(tokens, [], shared_dates, parts.ranges, parts.notes)
 
     def _group_by(self, parts: _Parts, words: str) -> str | None:
         if _TREND.search(words) or _WHICH_YEAR.search(words):

@@ -196,8 +196,11 @@ def _group_lines(result: DealResult) -> list[str]:
         assert a.value is not None and b.value is not None
         more, less = (a, b) if a.value >= b.value else (b, a)
         assert more.value is not None and less.value is not None
-        gap = _figure(operation, more.value - less.value)
-        lines.append(f"{more.key} is higher by {gap} ({more.value / less.value:.1f}× {less.key}).")
+        if more.value == less.value:
+            lines.append(f"Both come to {_figure(operation, more.value)}.")
+        else:
+            gap = _figure(operation, more.value - less.value)
+            lines.append(f"{more.key} is higher by {gap} ({more.value / less.value:.1f}× {less.key}).")
     return lines
 
 
