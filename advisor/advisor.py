@@ -7,27 +7,32 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from advisor import prompts
 from advisor.analytics import DealAnalytics, DealFilters, Side
-from advisor.analytics.vocab import THERAPY_AREAS
-from advisor.cite import check_citations, enforce
+from advisor.analytics.query import DealQuery
+from advisor.analytics.render import render_answer
+from advisor.analytics.vocab import DEAL_TYPES, MODALITIES, STAGES, THERAPY_AREAS
+from advisor.cite import Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
-from advisor.generate import Generator
+from advisor.generate import Condenser, Generator, LLMError, make_generator
 from advisor.generate.extractive import ExtractiveGenerator
 from advisor.index.store import IndexStore
 from advisor.index.vectors import VectorIndex
+from advisor.ingest.deals import COUNTRIES
 from advisor.ingest.indexer import FaultHook, Indexer, IngestReport
 from advisor.ingest.meta import date_str
 from advisor.records import NotFound
-from advisor.retrieve import Filters, HybridRetriever
+from advisor.retrieve import Filters, HybridRetriever, region_values
 from advisor.text import content_words
-from advisor.types import Answer, Source, SourceView, Turn
+from advisor.types import Answer, Citation, Source, SourceView, Turn
 
 log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
@@ -38,6 +43,10 @@ class InputError(ValueError):
     """A question or option the advisor cannot accept; the message says why."""
 
 
+# words of a counting, summing, ranking or comparing question: only then may an LLM propose a deal query
+_ANALYTIC_HINT = re.compile(r"\b(how many|number of|count|total|sum|average|mean|median|top|largest|biggest|"
+                            r"smallest|highest|lowest|rank|list|which deals|compare|versus|vs|by year|per year|"
+                            r"trend)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how come)\b|\b(it|its|they|them|their|"
                         r"that|those|this|these|he|she|the deal|the company)\b", re.I)
 
@@ -62,6 +71,27 @@ def standalone_query(question: str, history: list[Turn]) -> str:
     if len(content_words(question)) <= 3 or _FOLLOW_UP.search(question):
         return f"{previous} {question}"
     return question
+
+
+def _sources(citations: list[Citation]) -> list[Source]:
+    seen: dict[str, Source] = {}
+    for c in citations:
+        seen.setdefault(c.doc_id, Source(doc_id=c.doc_id, title=c.title, url=c.url, published=c.published))
+    return list(seen.values())
+
+
+def _deltas(text: str) -> Iterator[tuple[str, object]]:
+    """A verified sentence as word-sized `delta` events (a verified sentence types out; it is never withdrawn)."""
+    for piece in re.findall(r"\s*\S+", text):
+        yield "delta", piece
+
+
+def _timed(pieces: Iterable[str], timings: dict[str, float], since: float) -> Iterator[str]:
+    """Pass text pieces through, recording when the first one arrived (time to first token)."""
+    for piece in pieces:
+        if "first_token_ms" not in timings:
+            timings["first_token_ms"] = (time.perf_counter() - since) * 1e3
+        yield piece
 
 
 @dataclass(frozen=True)
@@ -96,8 +126,11 @@ class Advisor:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k)
-        self.generator = generator or ExtractiveGenerator(
-            lambda term: self.store.lexical().idf(term), max_sentences=settings.answer_max_sentences)
+        # the extractive generator also selects the evidence an LLM reads, and is the fallback when
+        # nothing an LLM wrote survives verification
+        self.extractive = ExtractiveGenerator(lambda term: self.store.lexical().idf(term),
+                                              max_sentences=settings.answer_max_sentences)
+        self.generator = generator or make_generator(settings, self.extractive)
         self._gate = gate
         self.analytics = DealAnalytics(store.catalog)
 
@@ -115,6 +148,9 @@ class Advisor:
     def warm_up(self) -> None:
         self.retriever.warm_up()
         self.analytics.table.refresh()
+        warm = getattr(self.generator, "warm_up", None)
+        if warm is not None:
+            warm()  # loads (and, for a local model, verifies) the LLM: a missing model fails here, at startup
 
     def indexer(self, fault: FaultHook | None = None) -> Indexer:
         s = self.settings
@@ -134,6 +170,28 @@ class Advisor:
     def ask(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
             history: list[Turn] | None = None, max_sentences: int | None = None) -> Answer:
         """Answer a question with verified citations (or say plainly that the sources don't cover it)."""
+        for kind, value in self._answer_events(question, audience=audience, filters=filters, history=history,
+                                               max_sentences=max_sentences):
+            if kind == "answer":
+                assert isinstance(value, Answer)
+                return value
+        raise RuntimeError("the answer pipeline ended without an answer")
+
+    def _standalone(self, question: str, history: list[Turn]) -> str:
+        """The rule-based rewrite decides whether the question leans on the conversation; an LLM, when there is
+        one, then writes the standalone query (the rule-based one stands when it fails or is not usable)."""
+        rewritten = standalone_query(question, history)
+        if rewritten == question or not isinstance(self.generator, Condenser):
+            return rewritten
+        try:
+            return self.generator.condense(question, history) or rewritten
+        except LLMError as exc:
+            log.warning("condensing the follow-up failed, using the rule-based rewrite: %s", exc)
+            return rewritten
+
+    def _answer_events(self, question: str, *, audience: Audience, filters: Filters | None,
+                       history: list[Turn] | None, max_sentences: int | None) -> Iterator[tuple[str, object]]:
+        """("sources", [Source]), ("delta", text)…, ("answer", Answer): the one pipeline behind ask and stream."""
         started = time.perf_counter()
         question = (question or "").strip()
         if not question:
@@ -144,52 +202,87 @@ class Advisor:
         if len(history) > self.settings.max_history_turns:
             raise InputError(f"history has {len(history)} turns; the limit is {self.settings.max_history_turns}")
         active = self._filters(audience, filters)
-        query = standalone_query(question, history)
+        timings: dict[str, float] = {}
+        query = self._standalone(question, history)
+        if query != question:
+            timings["condense_ms"] = (time.perf_counter() - started) * 1e3
         analytic = self._analytics_answer(query, active)
         # no matching deal record: the articles may still answer, so retrieval gets its turn
         if analytic is not None and analytic.citations:
             analytic.question = question
+            if query != question:
+                analytic.notes.insert(0, f"read as: {query}")
             analytic.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1e3, 2)
             log.info("answered route=analytics audience=%s citations=%d ms=%.1f", audience,
                      len(analytic.citations), analytic.timings_ms["total_ms"])
-            return analytic
-        timings: dict[str, float] = {}
+            yield "sources", analytic.sources
+            yield from _deltas(analytic.text)
+            yield "answer", analytic
+            return
         hits = self.retriever.search(query, active, self.settings.top_k, timings)
         t_gen = time.perf_counter()
-        draft = self.generator.generate(query, hits, max_sentences=max_sentences)
-        timings["generate_ms"] = (time.perf_counter() - t_gen) * 1e3
+        draft = self.generator.stream(query, hits, max_sentences=max_sentences)
         top_dense = float(timings.pop("top_dense_similarity", 0.0))
         evidence = self.gate.score(top_dense, draft.coverage)
         answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4))
         if query != question:
             answer.notes.append(f"read as: {query}")
-        if draft.citations and evidence >= self.gate.threshold:
-            t_verify = time.perf_counter()
+        shown: list[str] = []
+        covered = bool(draft.citations) and evidence >= self.gate.threshold
+        # before any text: the documents the answer draws on (the final `answer` lists those it cites)
+        yield "sources", _sources(draft.citations) if covered else []
+        if covered:
             documents = {c.doc_id: self.store.catalog.document(c.doc_id) for c in draft.citations}
-            checks = check_citations(draft.text, draft.citations, {k: v for k, v in documents.items() if v})
-            text, citations, dropped = enforce(draft.text, draft.citations, checks)
-            timings["verify_ms"] = (time.perf_counter() - t_verify) * 1e3
-            if dropped:
-                answer.notes.append(f"{dropped} sentence(s) dropped: no citation supported them")
-            answer.text, answer.citations = text, citations
+            verifier = Verifier(draft.citations, {k: v for k, v in documents.items() if v})
+            try:
+                for sentence in complete_sentences(_timed(draft.pieces, timings, t_gen)):
+                    text = verifier.add(sentence)
+                    if text:
+                        yield from _deltas((" " if shown else "") + text)
+                        shown.append(text)
+            except LLMError as exc:
+                log.warning("the language model failed; answering from the sources directly: %s", exc)
+                answer.notes.append("the language model was unavailable: answered from the sources directly")
+                failed = True
+            else:
+                failed = False
+            timings["generate_ms"] = (time.perf_counter() - t_gen) * 1e3
+            recited = verifier.recited
+            if verifier.result().supported == 0 and self.generator is not self.extractive:
+                # nothing the model wrote is supported: the extractive answer, quoted from the same evidence
+                fallback = self.extractive.generate(query, hits, max_sentences=max_sentences)
+                for sentence in complete_sentences([fallback.text]):
+                    text = verifier.add(dataclasses.replace(sentence, refs=[]))
+                    if text:
+                        yield from _deltas((" " if shown else "") + text)
+                        shown.append(text)
+                if shown and not failed:
+                    answer.notes.append("no sentence of the model's draft was supported: answered from the sources")
+            result = verifier.result()
+            if result.dropped:
+                answer.notes.append(f"{len(result.dropped)} sentence(s) dropped: no citation supported them")
+            if recited:
+                answer.notes.append(f"{recited} sentence(s) re-cited to the passage that supports them")
+            timings["verify_ms"] = (time.perf_counter() - t_gen) * 1e3 - timings["generate_ms"]
+            if result.citations:
+                answer.text, answer.citations = result.text, result.citations
         if not answer.citations:
             answer.covered = False
             answer.route = "no_coverage"
-            answer.text = prompts.render("no_coverage.j2", self.settings.prompts_dir, audience=audience)
+            refusal = prompts.render("no_coverage.j2", self.settings.prompts_dir, audience=audience)
+            yield from _deltas((" " if shown else "") + refusal)
+            answer.text = " ".join([*shown, refusal])  # what was shown stays: uncited "sources don't cover" lines
         for doc_id in dict.fromkeys(c.doc_id for c in answer.citations):
             newer = self.retriever.superseded_by(doc_id)
             if newer:
                 answer.notes.append(f"{doc_id} has been superseded by {newer}; prefer the newer source")
-        seen: dict[str, Source] = {}
-        for c in answer.citations:
-            seen.setdefault(c.doc_id, Source(doc_id=c.doc_id, title=c.title, url=c.url, published=c.published))
-        answer.sources = list(seen.values())
+        answer.sources = _sources(answer.citations)
         timings["total_ms"] = (time.perf_counter() - started) * 1e3
         answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}
         log.info("answered route=%s audience=%s hits=%d citations=%d evidence=%.3f covered=%s ms=%.1f",
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
-        return answer
+        yield "answer", answer
 
     def _analytics_answer(self, question: str, active: Filters) -> Answer | None:
         """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.
@@ -200,17 +293,64 @@ class Advisor:
         if active.doc_types and "deal" not in active.doc_types:
             return None
         valid_areas = [a for a in active.therapy_areas if a in THERAPY_AREAS]
-        within = DealFilters(party=Side(companies=list(active.companies)), date_from=active.date_from,
+        countries = [c for c in COUNTRIES if c.lower() in region_values(active.regions)]
+        # a region is either party's country; with a company too, it is the company's counterparty
+        party, other = (Side(companies=list(active.companies)), Side(countries=countries)) if active.companies \
+            else (Side(countries=countries), Side())
+        within = DealFilters(party=party, counterparty=other, date_from=active.date_from,
                              date_to=active.date_to, therapy_areas=valid_areas)
-        return self.analytics.answer(question, audience=active.audience, within=within)
+        answer = self.analytics.answer(question, audience=active.audience, within=within)
+        if answer is None and self.settings.llm_deal_queries and _ANALYTIC_HINT.search(question):
+            answer = self._proposed_analytics_answer(question, active.audience, within)
+        return answer
+
+    def _proposed_analytics_answer(self, question: str, audience: Audience, within: DealFilters) -> Answer | None:
+        """When the rule parser finds no deal query, an LLM may propose one: JSON validated against the
+        DealQuery schema (whitelisted fields and values, so never raw SQL); anything invalid is ignored."""
+        complete = getattr(self.generator, "complete", None)
+        if complete is None:
+            return None
+        vocabulary = {"therapy_areas": list(THERAPY_AREAS), "modalities": list(MODALITIES),
+                      "deal_types": list(DEAL_TYPES), "stages": list(STAGES), "countries": list(COUNTRIES)}
+        try:
+            reply = complete("deal_query.j2", question=question, today=time.strftime("%Y-%m-%d"),
+                             schema=json.dumps(DealQuery.model_json_schema(), separators=(",", ":")),
+                             vocabulary=vocabulary)
+        except LLMError as exc:
+            log.warning("no deal query proposed: %s", exc)
+            return None
+        match = re.search(r"\{.*\}", reply, re.S)
+        try:
+            query = DealQuery.model_validate_json(match.group(0) if match else reply)
+        except ValidationError as exc:
+            log.info("proposed deal query rejected: %s", str(exc).splitlines()[0])
+            return None
+        answer = render_answer(question, self.analytics.run(query, audience=audience, within=within),
+                               audience=audience)
+        if not answer.citations:
+            return None
+        answer.notes.append(f"deal query proposed by the language model, validated against the schema: "
+                            f"{query.model_dump_json(exclude_defaults=True)}")
+        return answer
 
     def stream(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
                history: list[Turn] | None = None) -> Iterator[dict[str, Any]]:
         """Events for a streaming client: `sources`, then `delta` text pieces, then the final `answer`.
 
-        Text is verified before it streams, so nothing shown is later withdrawn.
+        Verification runs at sentence boundaries: the model's tokens are buffered until a sentence is
+        complete, the sentence is checked against the passage it cites (re-cited or dropped as needed),
+        and only then sent as a `delta`. So nothing shown is ever withdrawn, citation numbers shown are
+        final, and the user sees the answer arrive a sentence at a time. `sources` lists the documents
+        the answer draws on before any text; the final `answer` lists those actually cited.
         """
-        yield from stream_events(self.ask(question, audience=audience, filters=filters, history=history))
+        for kind, value in self._answer_events(question, audience=audience, filters=filters, history=history,
+                                               max_sentences=None):
+            if kind == "sources":
+                yield {"event": "sources", "data": [s.model_dump() for s in value]}  # type: ignore[attr-defined]
+            elif kind == "delta":
+                yield {"event": "delta", "data": value}
+            else:
+                yield {"event": "answer", "data": value.to_json_dict()}  # type: ignore[attr-defined]
 
     def source(self, doc_id: str, *, audience: Audience = "public", char_start: int | None = None,
                char_end: int | None = None, context_chars: int = 600) -> SourceView:

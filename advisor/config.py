@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,10 +50,32 @@ class Settings(BaseSettings):
     rrf_k: int = 60
 
     # answering
-    generator: Literal["extractive"] = "extractive"
+    # "extractive" quotes the evidence (no LLM; what tests use); "llamacpp" runs a local GGUF model
+    # (`make run` selects it with the 1.5B); "openai" calls any OpenAI-compatible endpoint.
+    generator: Literal["extractive", "llamacpp", "openai"] = "extractive"
     answer_max_sentences: int = 5
     # None means: use the calibrated value shipped in advisor/data/calibration.json
     min_evidence_score: float | None = None
+
+    # LLM generators. llm_model: a registry name (qwen2.5-coder-1.5b | qwen2.5-coder-0.5b | smollm2-135m,
+    # see advisor/models.py) assembled into <data_dir>/models, or a path to a .gguf file
+    llm_model: str = "qwen2.5-coder-1.5b"
+    llm_n_ctx: int = 4096
+    llm_n_threads: int = 2
+    llm_max_tokens: int = 320
+    llm_temperature: float = 0.0
+    # evidence compression: the model reads at most this many selected sentences, not whole chunks
+    llm_evidence_sentences: int = 6
+    # rewrite a follow-up into a standalone query with the LLM (rule-based when off or no LLM)
+    llm_condense: bool = True
+    # let the LLM propose a deal-analytics query (JSON checked against the DealQuery schema) when the rule
+    # parser finds none; its prompt carries the schema (~2k tokens), so it is off by default on CPU
+    llm_deal_queries: bool = False
+    # OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, OpenAI, Azure): base URL ending in /v1
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_api_model: str | None = None
+    llm_timeout_s: float = 120.0
 
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -73,7 +95,8 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     max_history_turns: int = 20
 
-    @field_validator("top_k", "candidates", "rrf_k", "embed_batch_size", "answer_max_sentences")
+    @field_validator("top_k", "candidates", "rrf_k", "embed_batch_size", "answer_max_sentences", "llm_n_ctx",
+                     "llm_n_threads", "llm_max_tokens", "llm_evidence_sentences")
     @classmethod
     def _positive(cls, value: int, info: object) -> int:
         if value <= 0:
@@ -89,6 +112,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"API keys {weak} are too weak for production: use 24+ random characters "
                                  "(python -c 'import secrets; print(secrets.token_urlsafe(32))')")
         return self
+
+    @model_validator(mode="after")
+    def _openai_needs_an_endpoint(self) -> Settings:
+        if self.generator == "openai" and not (self.llm_base_url and self.llm_api_model):
+            raise ValueError("generator 'openai' needs ADVISOR_LLM_BASE_URL (e.g. http://localhost:11434/v1) and "
+                             "ADVISOR_LLM_API_MODEL (and ADVISOR_LLM_API_KEY when the endpoint wants one)")
+        return self
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:

@@ -1,5 +1,10 @@
 """The default generator: no LLM. It selects the sentences that best answer the question from the
-top evidence, removes repeats, orders them readably (by source, then by position) and cites each."""
+top evidence, removes repeats, orders them readably (by source, then by position) and cites each.
+
+The same selection is the evidence an LLM generator reads (`evidence()`): the best sentences, numbered,
+instead of whole chunks. Sentences that address a language model ("ignore previous instructions…")
+are never selected: retrieved text is data, and such a sentence is no evidence of anything.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from advisor.generate import Draft
+from advisor.generate import Draft, DraftStream
 from advisor.index.lexical import tokenize
 from advisor.ingest.meta import date_str
 from advisor.text import clean_markdown, numbers, sentence_spans
@@ -19,6 +24,17 @@ _MONEY_Q = re.compile(
 _COUNT_Q = re.compile(r"\b(how many|number of|share|percent|proportion|%)", re.I)
 _WHEN_Q = re.compile(r"\b(when|what year|which year|date)\b", re.I)
 _MONEY = re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(bn|billion|m|million)\b|\bUSD\b", re.I)
+# text written to steer a model rather than to inform a reader
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|prompts?|rules|directions|guidelines)\b"
+    r"|\bsystem prompt\b|\b(new|updated|real) instructions?\s*:|\byou are now\b|\bas an ai\b"
+    r"|\b(reveal|disclose|print|output|repeat)\b.{0,30}\b(internal|confidential|hidden|secret)\b"
+    r"|^\s*(system|assistant)\s*:|<\|im_(start|end)\|>", re.I)
+
+
+def is_instruction(sentence: str) -> bool:
+    """True for a sentence that tries to instruct a model (prompt injection), not to inform."""
+    return bool(_INSTRUCTION.search(sentence))
 
 
 @dataclass
@@ -46,15 +62,22 @@ class ExtractiveGenerator:
         out = []
         for rank, hit in enumerate(hits[: self.max_hits]):
             text = hit.chunk.text
+            # a sentence is read under its document title and section heading: "which CAR-T therapies has the
+            # NMPA approved" is answered by a list whose heading, not each line, says CAR-T and NMPA
+            context = set(tokenize(f"{hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
             for start, end in sentence_spans(text):
                 raw = text[start:end]
                 if raw.lstrip().startswith("#") or len(raw.split()) < 5 or raw.rstrip().endswith("?"):
                     continue
+                if is_instruction(raw):
+                    continue
                 terms = set(tokenize(raw))
                 matched = q_terms & terms
-                coverage = sum(weights[t] for t in matched) / total
                 if not matched:
                     continue
+                # selection ranks sentences by their own words; the evidence gate reads them in context
+                own = sum(weights[t] for t in matched) / total
+                coverage = sum(weights[t] for t in q_terms & (terms | context)) / total
                 bonus = 0.0
                 if wants_money and _MONEY.search(raw):
                     bonus += 0.12
@@ -64,19 +87,29 @@ class ExtractiveGenerator:
                     bonus += 0.08
                 prior = 0.15 / (1 + rank)
                 length_penalty = 0.05 if len(raw.split()) > 60 else 0.0
-                out.append(_Candidate(rank, hit, start, end, terms, coverage + bonus + prior - length_penalty,
+                out.append(_Candidate(rank, hit, start, end, terms, own + bonus + prior - length_penalty,
                                       coverage))
         return out
 
     def generate(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> Draft:
+        return self._select(question, hits, max_sentences or self.max_sentences, floor=0.55)
+
+    def stream(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> DraftStream:
+        draft = self.generate(question, hits, max_sentences=max_sentences)
+        return DraftStream(draft.citations, draft.coverage, [draft.text] if draft.text else [])
+
+    def evidence(self, question: str, hits: list[Hit], *, max_sentences: int) -> Draft:
+        """The sentences an LLM should read: a wider, looser selection, numbered and cited like an answer."""
+        return self._select(question, hits, max_sentences, floor=0.4)
+
+    def _select(self, question: str, hits: list[Hit], limit: int, floor: float) -> Draft:
         candidates = sorted(self._candidates(question, hits), key=lambda c: -c.score)
         if not candidates:
             return Draft("", [], 0.0)
-        limit = max_sentences or self.max_sentences
         best = candidates[0].score
         chosen: list[_Candidate] = []
         for cand in candidates:
-            if len(chosen) >= limit or cand.score < 0.55 * best:
+            if len(chosen) >= limit or cand.score < floor * best:
                 break
             if any(_overlap(cand.terms, c.terms) > 0.6 for c in chosen):
                 continue
