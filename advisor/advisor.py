@@ -19,6 +19,7 @@ from advisor.analytics import DealAnalytics, DealFilters, Side
 from advisor.analytics.query import DealQuery
 from advisor.analytics.render import render_answer
 from advisor.analytics.vocab import DEAL_TYPES, MODALITIES, STAGES, THERAPY_AREAS
+from advisor.asked import asked_kind, states
 from advisor.cite import Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
@@ -49,14 +50,6 @@ _ANALYTIC_HINT = re.compile(r"\b(how many|number of|count|total|sum|average|mean
                             r"trend)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how come)\b|\b(it|its|they|them|their|"
                         r"that|those|this|these|he|she|the deal|the company)\b", re.I)
-
-
-def stream_events(answer: Answer) -> Iterator[dict[str, Any]]:
-    """An answer as streaming events: `sources`, `delta` text pieces, then the whole `answer`."""
-    yield {"event": "sources", "data": [s.model_dump() for s in answer.sources]}
-    for piece in re.findall(r"\S+\s*", answer.text):
-        yield {"event": "delta", "data": piece}
-    yield {"event": "answer", "data": answer.to_json_dict()}
 
 
 def standalone_query(question: str, history: list[Turn]) -> str:
@@ -266,6 +259,15 @@ class Advisor:
             timings["verify_ms"] = (time.perf_counter() - t_gen) * 1e3 - timings["generate_ms"]
             if result.citations:
                 answer.text, answer.citations = result.text, result.citations
+        kind = asked_kind(query)
+        if answer.citations and kind and not states(kind, answer.text):
+            # the sources are about the question but none states the value it asks for: say so, and say it
+            # is not an answer (what was shown stays, cited, as context)
+            gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, kind=kind).strip()
+            yield from _deltas(" " + gap)
+            answer.text = f"{answer.text} {gap}"
+            answer.covered = False
+            answer.route = "partial"
         if not answer.citations:
             answer.covered = False
             answer.route = "no_coverage"

@@ -132,3 +132,13 @@ def test_exact_and_ann_dense_paths_agree(advisor: Advisor, filters: Filters) -> 
         assert got_exact.keys() == got_ann.keys() and len(got_exact) == int(mask.sum())
         for chunk_id, similarity in got_exact.items():
             assert similarity == pytest.approx(got_ann[chunk_id], abs=1e-4)
+
+
+def test_on_topic_sources_without_the_asked_value_are_not_an_answer(advisor: Advisor) -> None:
+    answer = advisor.ask("How much did the PMDA pay for its office in Washington DC?")
+    assert answer.citations and {c.doc_id for c in answer.citations} == {"japan-pmda"}  # on topic, cited
+    assert not answer.covered and answer.route == "partial"
+    assert answer.text.endswith("context, not an answer.") and "None of our sources states the amount" in answer.text
+    # when the value is there, nothing changes
+    stated = advisor.ask("How much was paid upfront in the AstraZeneca and CSPC deal?")
+    assert stated.covered and "$110m" in stated.text

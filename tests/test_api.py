@@ -120,7 +120,11 @@ def test_sse_events_arrive_in_order(server: str) -> None:
                 final = json.loads(line.removeprefix("data: "))
     assert events[0] == "sources" and events[-1] == "answer"
     assert set(events[1:-1]) == {"delta"} and len(events) > 3
-    assert final["citations"]
+    assert final["citations"] and final["answer_id"]  # recorded before the last event went out
+    # bad input is refused before the stream starts: a JSON 4xx, not a broken event stream
+    missing = httpx.post(server + "/v1/ask/stream", json={"question": "Anything?", "conversation_id": "nope"},
+                         timeout=30)
+    assert missing.status_code == 404 and "not found" in missing.json()["error"]
 
 
 def test_openai_client_non_streaming_and_streaming(server: str) -> None:

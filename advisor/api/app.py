@@ -4,10 +4,11 @@ the Advisor and Records; no retrieval, SQL or prompt logic lives here."""
 
 # No `from __future__ import annotations` here: FastAPI must resolve the locally defined dependency
 # aliases in route signatures at definition time.
+import itertools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor import __version__
-from advisor.advisor import Advisor, InputError, stream_events
+from advisor.advisor import Advisor, InputError
 from advisor.api import metrics as m
 from advisor.api import openai_compat
 from advisor.api.schemas import AskBody, ChatBody, FeedbackBody, LeadBody
@@ -135,20 +136,47 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     def the_records() -> Records:
         return records_
 
-    def answer_for(body: AskBody, who: Role) -> Answer:
+    def checked(body: AskBody, who: Role) -> tuple[Audience, str | None]:
+        """The audience this caller gets and the conversation to continue; 403/404 before any work."""
         allowed = audience_for(who)
         audience: Audience = "public" if body.audience == "public" or allowed == "public" else "internal"
         if body.audience == "internal" and allowed == "public":
             raise ApiError(403, "internal sources need a consultant API key")
-        records = the_records()
         conversation = body.conversation_id
-        if conversation and not records.has_conversation(conversation):
+        if conversation and not the_records().has_conversation(conversation):
             raise ApiError(404, f"conversation {conversation} not found; omit conversation_id to start one")
-        answer = the_advisor().ask(body.question, audience=audience, filters=body.filters.to_filters(),
-                                   history=body.history)
+        return audience, conversation
+
+    def record(answer: Answer, audience: Audience, conversation: str | None, who: Role) -> None:
+        records = the_records()
         records.log_answer(conversation or records.new_conversation(audience=audience, role=who), answer)
         registry.answered(answer.route, answer.covered)
+
+    def answer_for(body: AskBody, who: Role) -> Answer:
+        audience, conversation = checked(body, who)
+        answer = the_advisor().ask(body.question, audience=audience, filters=body.filters.to_filters(),
+                                   history=body.history)
+        record(answer, audience, conversation, who)
         return answer
+
+    def live_events(body: AskBody, who: Role) -> Iterator[dict[str, Any]]:
+        """The advisor's events as they happen; the final answer is recorded (and carries its id) first.
+
+        The first event is computed before this returns, so bad input is still a 4xx, not a broken stream.
+        """
+        audience, conversation = checked(body, who)
+        events = the_advisor().stream(body.question, audience=audience, filters=body.filters.to_filters(),
+                                      history=body.history)
+        first = next(events)
+
+        def rest() -> Iterator[dict[str, Any]]:
+            for event in itertools.chain([first], events):
+                if event["event"] == "answer":
+                    answer = Answer.model_validate(event["data"])
+                    record(answer, audience, conversation, who)
+                    event = {"event": "answer", "data": answer.to_json_dict()}
+                yield event
+        return rest()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
@@ -170,10 +198,10 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
 
     @app.post("/v1/ask/stream")
     async def ask_stream(body: AskBody, who: Caller) -> StreamingResponse:
-        answer = await run_in_threadpool(answer_for, body, who)
-
-        events = (_sse(e["event"], e["data"]) for e in stream_events(answer))
-        return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        events = await run_in_threadpool(live_events, body, who)
+        # a sync iterator: Starlette pulls each event in a worker thread as the model produces it
+        return StreamingResponse((_sse(e["event"], e["data"]) for e in events), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
 
     @app.post("/v1/chat/completions")
     async def chat(body: ChatBody, who: Caller) -> Response:
@@ -182,9 +210,11 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         if not turns or turns[-1].role != "user":
             raise ApiError(422, "the last message must come from the user")
         ask_body = AskBody(question=turns[-1].content[:2000] or " ", history=turns[:-1][-20:])
-        answer = await run_in_threadpool(answer_for, ask_body, who)
         if body.stream:
-            return StreamingResponse(openai_compat.stream_chunks(answer, body.model), media_type="text/event-stream")
+            events = await run_in_threadpool(live_events, ask_body, who)
+            return StreamingResponse(openai_compat.stream_events_as_chunks(events, body.model),
+                                     media_type="text/event-stream")
+        answer = await run_in_threadpool(answer_for, ask_body, who)
         return JSONResponse(openai_compat.completion(answer, body.model))
 
     @app.get("/v1/sources/{doc_id}", response_model=SourceView)

@@ -33,10 +33,9 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
     }
 
 
-def stream_chunks(answer: Answer, model: str) -> Iterator[str]:
-    """Server-sent events in the OpenAI streaming format, ending with [DONE]."""
-    chunk_id = f"chatcmpl-{answer.answer_id or uuid.uuid4().hex}"
-    created = int(time.time())
+def stream_events_as_chunks(events: Iterator[dict[str, Any]], model: str) -> Iterator[str]:
+    """The advisor's live `delta` events as OpenAI chunks; the references and citations come with the end."""
+    chunk_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
     def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model,
@@ -44,9 +43,13 @@ def stream_chunks(answer: Answer, model: str) -> Iterator[str]:
         return f"data: {json.dumps(body)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    text = message_text(answer)
-    step = 24
-    for lo in range(0, len(text), step):
-        yield event({"content": text[lo:lo + step]})
-    yield event({}, "stop", citations=[c.model_dump() for c in answer.citations])
+    for item in events:
+        if item["event"] == "delta":
+            yield event({"content": item["data"]})
+        elif item["event"] == "answer":
+            answer = Answer.model_validate(item["data"])
+            if answer.citations:
+                yield event({"content": message_text(answer)[len(answer.text):]})
+            yield event({}, "stop", citations=[c.model_dump() for c in answer.citations],
+                        advisor={"answer_id": answer.answer_id, "covered": answer.covered, "route": answer.route})
     yield "data: [DONE]\n\n"
