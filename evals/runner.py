@@ -1,0 +1,234 @@
+"""The in-house runner: every question through every system, scored the same way, aggregated by type.
+
+Per question and system: `retrieve` (k=10, the question's audience) for recall@5/@10, MRR and nDCG@10 against
+the gold sources (answerable questions only), then `answer` (with the history) for correctness, citation
+precision and recall, refusal, leakage and latency. evals/README.md defines each metric exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from advisor.types import Answer, Turn
+from evals.citations import score_citations
+from evals.facts import facts_present, normalise
+from evals.metrics import mrr, ndcg_at_k, percentile, recall_at_k
+from evals.system import System
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parents[1]
+QA_SET = REPO / "evals" / "sets" / "advisor_qa.jsonl"
+MARKERS_FILE = REPO / "corpus" / "internal_markers.txt"
+RETRIEVE_K = 10
+TYPES = ("simple_fact", "comparison", "aggregation", "set_list", "multi_hop", "time_sensitive", "false_premise",
+         "unanswerable", "out_of_scope", "follow_up", "advice", "internal_only")
+# metrics averaged over the questions where they are defined, in report order
+MEAN_METRICS = ("recall@5", "recall@10", "mrr", "ndcg@10", "correct", "fact_recall", "citation_precision",
+                "citation_recall", "passed", "answer_words")
+NOTES = (
+    "Retrieval metrics: answerable questions only, top 10 documents from System.retrieve with the question's "
+    "audience (for follow-ups, the last user turn + the question).",
+    "Correct: every required fact present (numbers compared numerically) for answerable questions; a refusal "
+    "for unanswerable ones. Passed: correct and no leak.",
+    "The naive baseline's answer is its four retrieved passages, stuffed and cited [1]..[4]: generous for fact "
+    "recall (whole passages, see answer length), strict for citation recall (one marker per passage covers only "
+    "the sentence it ends).",
+    "Analytics answers quote whole deal records: their computed summary lines are graded by correctness and left "
+    "out of citation recall; each listed record line is checked against the record it cites.",
+)
+
+
+def load_questions(path: Path = QA_SET) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    return rows
+
+
+def load_markers(path: Path = MARKERS_FILE) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def internal_doc_ids(advisor: Any) -> set[str]:
+    """Ids of every indexed document not marked `audience: public` (the catalog is the index's truth)."""
+    catalog = advisor.store.catalog
+    out = set()
+    for doc_id in {chunk.doc_id for chunk in catalog.iter_chunks()}:
+        document = catalog.document(doc_id)
+        if document is not None and document.meta.get("audience") != "public":
+            out.add(doc_id)
+    return out
+
+
+def _rank_key(seed: int | str, qid: str) -> str:
+    return hashlib.sha256(f"{seed}:{qid}".encode()).hexdigest()
+
+
+def select(questions: Sequence[dict[str, Any]], *, sample: int | None = None, seed: int | str = 0,
+           types: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Questions of the given types; with `sample`, a stratified seeded sample (types taken in turn, each in
+    seeded hash order of ids), returned in id order. The same seed gives the same questions."""
+    wanted = set(types) if types else None
+    if wanted is not None and (unknown := wanted - set(TYPES)):
+        raise ValueError(f"unknown question types {sorted(unknown)}; known: {', '.join(TYPES)}")
+    if sample is not None and sample <= 0:
+        raise ValueError(f"sample must be greater than 0, got {sample}")
+    pool = [q for q in questions if wanted is None or q["type"] in wanted]
+    if sample is None or sample >= len(pool):
+        return list(pool)
+    queues = {t: sorted((q for q in pool if q["type"] == t), key=lambda q: _rank_key(seed, q["id"]))
+              for t in TYPES}
+    picked: list[dict[str, Any]] = []
+    while len(picked) < sample:
+        for t in TYPES:
+            if queues[t] and len(picked) < sample:
+                picked.append(queues[t].pop(0))
+    return sorted(picked, key=lambda q: q["id"])
+
+
+def smoke_sample(questions: Sequence[dict[str, Any]], per_type: int = 3) -> list[dict[str, Any]]:
+    """The CI smoke set: per type, the `per_type` ids first in sha256("smoke:" + id) order. Stable as long as
+    ids are (they are permanent); a new question joins only if it hashes ahead of a current one."""
+    return select(questions, sample=per_type * len(TYPES), seed="smoke")
+
+
+def retrieval_query(question: dict[str, Any]) -> str:
+    """What `retrieve` is asked: the question, preceded by the last user turn for a follow-up.
+
+    `System.retrieve` takes no history, so every system gets the same simple condensation; `answer` gets the
+    real history and condenses (or not) on its own.
+    """
+    previous = next((t["content"] for t in reversed(question.get("history") or []) if t["role"] == "user"), "")
+    return f"{previous} {question['question']}".strip()
+
+
+def leakage(answer: Answer, markers: Sequence[str], internal_docs: set[str]) -> list[str]:
+    """Why a public answer leaks: a cited internal passage, or an internal marker phrase in its text."""
+    reasons = []
+    for c in answer.citations:
+        if c.audience == "internal" or c.doc_id in internal_docs:
+            reasons.append(f"cites internal document {c.doc_id}")
+    text = normalise(answer.text)
+    passages = normalise(" ".join(c.passage for c in answer.citations))
+    for marker in markers:
+        key = normalise(marker)
+        if key in text:
+            reasons.append(f"marker phrase {marker!r} in the answer")
+        elif key in passages:
+            reasons.append(f"marker phrase {marker!r} in a cited passage")
+    return sorted(set(reasons))
+
+
+def evaluate(system: System, question: dict[str, Any], *, markers: Sequence[str], internal_docs: set[str],
+             k: int = RETRIEVE_K) -> dict[str, Any]:
+    """One question through one system: the per-question record that results.json keeps."""
+    audience = question["audience"]
+    answerable = bool(question["answerable"])
+    record: dict[str, Any] = {"id": question["id"], "type": question["type"], "audience": audience,
+                              "answerable": answerable, "system": system.name, "question": question["question"]}
+    try:
+        t0 = time.perf_counter()
+        retrieved = system.retrieve(retrieval_query(question), k=k, audience=audience)
+        record["retrieve_ms"] = round((time.perf_counter() - t0) * 1e3, 2)
+        history = [Turn(**t) for t in question.get("history") or []]
+        t0 = time.perf_counter()
+        answer = system.answer(question["question"], audience=audience, history=history)
+        record["latency_ms"] = round((time.perf_counter() - t0) * 1e3, 2)
+    except Exception as exc:  # a crash on one question is a failed question, not a failed run
+        log.exception("%s failed on %s", system.name, question["id"])
+        record.update(error=f"{type(exc).__name__}: {exc}", refused=False, correct=0.0, passed=0.0, leak=False)
+        return record
+    ranked = [r.doc_id for r in retrieved]
+    record["retrieved"] = list(dict.fromkeys(ranked))
+    gold = question.get("gold_sources") or []
+    if answerable and gold:
+        record.update({"recall@5": recall_at_k(ranked, gold, 5), "recall@10": recall_at_k(ranked, gold, 10),
+                       "mrr": mrr(ranked, gold, k), "ndcg@10": ndcg_at_k(ranked, gold, 10)})
+    refused = not answer.covered
+    checks = facts_present(question.get("required_facts") or [], answer.text) if not refused else []
+    if answerable:
+        facts = question.get("required_facts") or []
+        found = [c.fact for c in checks if c.found]
+        record["facts_missing"] = [f for f in facts if f not in found]
+        record["fact_recall"] = len(found) / len(facts) if facts else (0.0 if refused else 1.0)
+        correct = not refused and len(found) == len(facts)
+    else:
+        correct = refused
+    scores = score_citations(answer)
+    leaks = leakage(answer, markers, internal_docs) if audience == "public" else []
+    record.update({
+        "route": answer.route, "refused": refused, "correct": float(correct),
+        "citation_precision": scores.precision, "citation_recall": scores.recall,
+        "citations": len(answer.citations), "citation_failures": scores.failures[:8],
+        "leak": bool(leaks), "leak_reasons": leaks,
+        "retrieval_leak": audience == "public" and any(d in internal_docs for d in record["retrieved"]),
+        "passed": float(correct and not leaks), "answer": answer.text, "answer_words": len(answer.text.split()),
+        "cited_docs": list(dict.fromkeys(c.doc_id for c in answer.citations)),
+        "citation_list": [{"n": c.n, "doc_id": c.doc_id, "audience": c.audience, "passage": c.passage}
+                          for c in answer.citations],
+    })
+    return record
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def aggregate(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Means of the per-question metrics (over the questions where each is defined), refusal precision and
+    recall, leakage over public questions, latency percentiles."""
+    out: dict[str, Any] = {"n": len(records), "errors": sum(1 for r in records if r.get("error"))}
+    for metric in MEAN_METRICS:
+        out[metric] = _mean(r.get(metric) for r in records)
+    refused = [r for r in records if r.get("refused")]
+    should = [r for r in records if not r["answerable"]]
+    true_refusals = sum(1 for r in refused if not r["answerable"])
+    out["refusal_precision"] = true_refusals / len(refused) if refused else None
+    out["refusal_recall"] = true_refusals / len(should) if should else None
+    out["refusals"] = len(refused)
+    public = [r for r in records if r["audience"] == "public"]
+    out["leaks"] = sum(1 for r in public if r.get("leak"))
+    out["leakage_rate"] = out["leaks"] / len(public) if public else None
+    out["retrieval_leaks"] = sum(1 for r in public if r.get("retrieval_leak"))
+    latencies = [r["latency_ms"] for r in records if "latency_ms" in r]
+    out["latency_p50_ms"] = percentile(latencies, 50) if latencies else None
+    out["latency_p95_ms"] = percentile(latencies, 95) if latencies else None
+    return out
+
+
+def aggregate_by_type(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {t: aggregate([r for r in records if r["type"] == t]) for t in TYPES
+            if any(r["type"] == t for r in records)}
+
+
+def run_inhouse(systems: Sequence[System], questions: Sequence[dict[str, Any]], *, markers: Sequence[str],
+                internal_docs: set[str], progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every system on the same questions; per-question records plus aggregates, per system."""
+    out: dict[str, Any] = {"questions": [q["id"] for q in questions], "systems": {}, "notes": list(NOTES)}
+    for system in systems:
+        started = time.perf_counter()
+        records = []
+        for i, question in enumerate(questions, start=1):
+            records.append(evaluate(system, question, markers=markers, internal_docs=internal_docs))
+            if progress:
+                r = records[-1]
+                progress(f"{system.name} {i}/{len(questions)} {r['id']} {r['type']}: "
+                         f"{'pass' if r.get('passed') else 'FAIL'} ({r.get('latency_ms', 0):.0f} ms)")
+        out["systems"][system.name] = {
+            "overall": aggregate(records), "by_type": aggregate_by_type(records), "records": records,
+            "wall_s": round(time.perf_counter() - started, 1),
+        }
+    return out
