@@ -402,3 +402,13 @@ def test_two_deals_side_by_side(analytics: DealAnalytics) -> None:
     query = analytics.parse("AstraZeneca versus Novartis: total upfront paid since 2023", TODAY)
     assert query is not None and query.filters.date_from == 20230101
     assert [g.filters.date_from for g in query.compare] == [None, None]
+
+
+def test_most_recent_and_earliest_deals_are_by_date(analytics: DealAnalytics) -> None:
+    newest = max(DEALS, key=lambda d: (d.day, d.id))
+    answer = analytics.answer("What is the most recent deal in the deal tracker?", today=TODAY)
+    assert answer is not None and [c.doc_id for c in answer.citations] == [newest.id]
+    assert "more matching deals" not in answer.text
+    chinese = sorted((d for d in DEALS if d.lic_c in CN), key=lambda d: (d.day, d.id))
+    answer = analytics.answer("Which were the three earliest deals with Chinese licensors?", today=TODAY)
+    assert answer is not None and [c.doc_id for c in answer.citations] == [d.id for d in chinese[:3]]

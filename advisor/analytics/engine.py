@@ -81,6 +81,9 @@ class DealAnalytics:
             values = [r[measure] for r in rows if measure and r[measure] is not None]
             result.value = aggregate(query.operation, values, len(rows))
             result.shown = rows
+            if query.operation == "list" and query.limit:  # the newest (or oldest) few, by announcement date
+                dated = sorted(rows, key=lambda r: (r["announced"], r["deal_id"]), reverse=query.order == "desc")
+                result.shown = dated[: query.limit]
         return result
 
     def answer(self, question: str, *, audience: str = "public", today: dt.date | None = None,

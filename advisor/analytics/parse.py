@@ -60,6 +60,10 @@ _PAYER_VERBS = re.compile(r"\b(pa(?:y|ys|id|ying)|spen[dt]|spending|bought|acqui
 _MONEY_VERBS = re.compile(r"\b(pa(?:y|ys|id|ying)|spen[dt]|spending|worth|cost|invested|receiv\w*|earn\w*|"
                           r"get|got|bag\w*|commit\w*|money|cash|dollars?)\b")
 _PAIR_SPLIT = {"with", "and", "vs", "versus", "against", "to"}
+_RECENT = re.compile(r"\b(?:(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+)?"
+                     r"(most recent|latest|newest|last|earliest|oldest|first)\s+(?:\w+\s+){0,3}?"
+                     r"(deals?|transactions?|agreements?|licen[cs]es?|acquisitions?|partnerships?)\b")
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _WHICH_YEAR = re.compile(r"\b(?:which|what) years?\b.*\b(?:most|least|fewest|highest|lowest|largest|biggest|peak\w*)\b")
 _SINGLE_DEAL = re.compile(r"\bthe\b[^?]*\bdeal\b(?!s|\s+(?:tracker|records?|database|data|table|list)\b)")
 _GROUP_WORDS = {
@@ -367,7 +371,16 @@ class QuestionParser:
             groups, parts = compared
         group_by = None if compared else self._group_by(parts, words)
         specific = bool(parts.dates or parts.ranges or any(m.kind in ("company", "region") for m in parts.mentions))
-        operation = self._operation(words, measure, bool(compared or group_by), top_n, specific)
+        recent = None if compared or group_by else _RECENT.search(words)
+        if recent:  # "the most recent deal", "the five latest licences": newest (or oldest) first, by date
+            operation: str | None = "list"
+            said = recent.group(1)
+            stated = int(said) if said and said.isdigit() else _COUNT_WORDS.get(said or "")
+            top_n = top_n or stated or (5 if recent.group(3).endswith("s") else 1)
+            top_order = "asc" if recent.group(2) in ("earliest", "oldest", "first") else "desc"
+            measure = None
+        else:
+            operation = self._operation(words, measure, bool(compared or group_by), top_n, specific)
         if operation is None:
             return None
         notes = parts.notes

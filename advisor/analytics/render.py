@@ -132,7 +132,9 @@ def _cited_rows(result: DealResult) -> list[Row]:
                 if pool and len(picked) < MAX_CITED:
                     picked.append(pool.pop(0))
         return picked
-    return result.rows if query.operation == "list" else _ordered(result.rows, measure)
+    if query.operation == "list":
+        return result.shown if query.limit else result.rows
+    return _ordered(result.rows, measure)
 
 
 def _ordered(rows: list[Row], measure: str | None) -> list[Row]:
@@ -146,6 +148,11 @@ def _headline(result: DealResult) -> list[str]:
     measure = MEASURE_LABELS.get(query.measure or "", "")
     if query.operation == "count":
         return [f"{_deals(n)} match." if n != 1 else "1 deal matches."]
+    if query.operation == "list" and query.limit:
+        word = "most recent" if query.order == "desc" else "earliest"
+        k = len(result.shown)
+        return [f"The {word} of {_deals(n)} that match, by announcement date:" if k == 1 else
+                f"The {k} {word} of {_deals(n)} that match, by announcement date:"]
     if query.operation == "list":
         return [f"{_deals(n)} match:" if n != 1 else "1 deal matches:"]
     if query.operation == "top":
@@ -289,7 +296,8 @@ def render_answer(question: str, result: DealResult, *, audience: str, also: lis
                           chunk_id=r["chunk_id"], passage=r["text"], char_start=0, char_end=len(r["text"]))
                  for n, r in enumerate(cited, start=1)]
     deal_lines = [_deal_line(c.n, r) for c, r in zip(citations, cited, strict=True)]
-    behind = len(result.shown) if query.operation == "top" and not (query.compare or query.group_by) \
+    behind = len(result.shown) if query.operation in ("top", "list") and query.limit and not (
+        query.compare or query.group_by) \
         else len({r["deal_id"] for g in result.groups for r in g.rows}) if (query.compare or query.group_by) \
         else len(result.rows)
     if behind > len(cited) and cited:
