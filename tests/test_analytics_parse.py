@@ -316,3 +316,29 @@ def test_query_is_a_json_schema_an_llm_could_fill() -> None:
 def test_invalid_queries_are_refused_with_a_reason(payload: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DealQuery.model_validate_json(payload)
+
+
+@pytest.mark.parametrize("question", ["How many further programmes can GSK take options on?",
+                                      "How many patients were enrolled in the trial behind the Pfizer deal?"])
+def test_counting_something_other_than_deals_is_not_analytic(parser: QuestionParser, question: str) -> None:
+    assert parser.parse(question, TODAY) is None
+
+
+def test_a_named_side_missing_from_the_records_sends_the_comparison_to_retrieval(analytics_on_corpus) -> None:
+    question = ("How did the upfront in Novartis's 2023 DLL3 CAR-T licence from Legend compare with what Janssen "
+                "paid Legend for Carvykti rights?")
+    assert analytics_on_corpus.parse(question, TODAY) is not None  # understood as a comparison…
+    assert analytics_on_corpus.answer(question, today=TODAY) is None  # …but one side is not a record
+    categories = analytics_on_corpus.answer("Compare ADC and siRNA deal counts in 2019", today=TODAY)
+    assert categories is not None  # an empty category is a figure (zero), not a gap
+
+
+@pytest.fixture(scope="module")
+def analytics_on_corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from advisor.advisor import Advisor
+    from advisor.analytics import DealAnalytics
+    from advisor.config import Settings
+
+    advisor = Advisor.from_settings(Settings(data_dir=tmp_path_factory.mktemp("corpus-deals"), embedder="hash"))
+    assert advisor.ingest([REPO / "corpus" / "deals"]).ok
+    return DealAnalytics(advisor.store.catalog)

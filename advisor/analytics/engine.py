@@ -94,6 +94,14 @@ class DealAnalytics:
         if query is None:
             return None
         result = self.run(query, audience=audience, within=within)
+        empty = [g.key for g, spec in zip(result.groups, result.query.compare, strict=True)
+                 if not g.rows and _names_something(result.query.filters, spec.filters)] if query.compare else []
+        if empty:
+            # a named side of the comparison (a company's deal, an asset) is not in the records: the articles
+            # may hold it, so the question goes to retrieval rather than a half-empty comparison. A category
+            # with no deals ("ADC vs bispecific: 0 vs 3") is an answer and stays.
+            log.info("analytics declined: no records for %s", ", ".join(empty))
+            return None
         answer = render_answer(question, result, audience=audience, also=QuestionParser.measures_named(question))
         answer.timings_ms = {"total_ms": round((time.perf_counter() - started) * 1e3, 2)}
         log.info("answered route=analytics audience=%s operation=%s matched=%d citations=%d ms=%.1f",
@@ -170,6 +178,12 @@ class DealAnalytics:
         column = {"therapy_area": "therapy_area", "modality": "modality", "deal_type": "deal_type", "stage": "stage",
                   "licensor_country": "licensor_country", "licensee_country": "licensee_country", "year": "year"}
         return [str(row[column[group or "year"]]) or "not stated"]
+
+
+def _names_something(*filters: DealFilters) -> bool:
+    """Whether the filters pick out particular companies or assets (not only categories or dates)."""
+    return any(f.keywords or any(side.companies for side in (f.licensor, f.licensee, f.party, f.counterparty))
+               for f in filters)
 
 
 def _merged(base: DealFilters, extra: DealFilters) -> DealFilters:

@@ -86,6 +86,18 @@ KNOWN_WORDS = STOPWORDS | QUESTION_WORDS | GENERIC | {
 }
 
 
+_COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[\w'&$-]+[\s,]*){1,7})")
+_DEAL_NOUNS = re.compile(r"\b(deals?|transactions?|agreements?|licen[cs]es?|licensing|acquisitions?|partnerships?|"
+                         r"collaborations?|newcos?|times|compan(?:y|ies)|licensors?|licensees?|biotechs?|"
+                         r"pharmas?|firms?|drugmakers?|buyers?|acquirers?|partners?|records?)\b")
+
+
+def _counts_deals(words: str) -> bool:
+    """ "How many China out-licensing deals…" counts records; "how many programmes / patients…" does not."""
+    counted = _COUNTED.search(words)
+    return counted is None or _DEAL_NOUNS.search(counted.group(1)) is not None
+
+
 @dataclass
 class _Parts:
     """What rule passes found, before they are assembled into a DealQuery."""
@@ -354,7 +366,7 @@ class QuestionParser:
         if top_n is not None or _MAX.search(words) or _MIN.search(words):
             return "top"
         if _COUNT.search(words):
-            return "count"
+            return "count" if _counts_deals(words) else None
         if _SUM.search(words) and wants_money:
             return None if _SINGLE_DEAL.search(words) else "sum"  # one named deal is a lookup, not a sum
         if _LIST.search(words) and _PLURAL_DEALS.search(words) and (specific or not _DEFINITION.search(words)):
