@@ -8,7 +8,6 @@ are evaluated once (at warm-up) and reused by every answer and condense call aft
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,10 +34,8 @@ class LlamaCppChat:
     def load(self) -> Any:
         if self._llm is None:
             path = resolve(self.model, self.models_dir)  # sha256-verified for registry models
-            # llama.cpp's OpenMP threads spin while they wait; on a shared CPU (other workers, a busy host) that
-            # spinning starves the threads doing the work: measured 15 s vs 7 s to first token for SmolLM2 on a
-            # loaded 2-core machine. Passive waiting unless the environment says otherwise (read at library load).
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            # OMP_WAIT_POLICY=PASSIVE is set when `advisor` is imported (see advisor/__init__.py): spinning
+            # OpenMP threads measured 15 s vs 7 s to first token for SmolLM2 on a loaded 2-core machine.
             try:
                 from llama_cpp import Llama
             except ImportError:
