@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install system-deps model run ingest test test-fast lint bench load clean
+.PHONY: install system-deps model run ingest test test-fast lint bench load eval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ bench: install
 
 load: install
 	$(PY) -m benchmarks.load
+
+# the in-house set, ours and the naive baseline side by side (add SUITES=scifact,cuad for public suites)
+eval: install
+	$(PY) -m evals run --systems advisor,baseline $(if $(SUITES),--suites $(SUITES))
 
 clean:
 	rm -rf .advisor .pytest_cache .mypy_cache .ruff_cache
