@@ -1,0 +1,255 @@
+"""What every public suite shares: finding the datasets, stable sampling, cached indexes, result shape.
+
+A suite turns a public dataset into documents, indexes them once per (suite, corpus subset, embedder, ingest version)
+under `cache_dir`, and measures ours and the naive baseline on the same documents in the same run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from advisor.advisor import Advisor
+from advisor.config import Audience, Settings
+from advisor.embed import Embedder, make_embedder
+from advisor.ingest.indexer import INGEST_VERSION
+from advisor.retrieve import Filters, HybridRetriever
+from evals.baseline import NaiveBaseline, baseline_for
+from evals.metrics import percentile
+from evals.system import AdvisorSystem, Retrieved
+
+DATASETS_ENV = "ADVISOR_EVAL_DATASETS"
+REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+def default_datasets_dir() -> Path:
+    """`$ADVISOR_EVAL_DATASETS`, else `../shared/datasets` next to the repository."""
+    env = os.environ.get(DATASETS_ENV)
+    return Path(env) if env else REPO.parent / "shared" / "datasets"
+
+
+def missing(datasets_dir: Path, *relative: str) -> str | None:
+    """A skip reason naming the first absent path, or None when all are present."""
+    for rel in relative:
+        path = datasets_dir / rel
+        if not path.exists():
+            return (f"dataset file {path} not found: point --datasets (or ${DATASETS_ENV}) at the folder "
+                    "holding the public datasets")
+    return None
+
+
+def result(suite: str, *, status: str = "ok", reason: str = "", sample: int | None, n_queries: int = 0,
+           systems: dict[str, dict[str, float]] | None = None, notes: list[str] | None = None,
+           per_query: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The shape the runner, report and compare consume."""
+    out: dict[str, Any] = {"suite": suite, "status": status, "reason": reason, "sample": sample,
+                           "n_queries": n_queries, "systems": systems or {}, "notes": notes or []}
+    if per_query is not None:
+        out["per_query"] = per_query
+    return out
+
+
+def skipped(suite: str, reason: str, sample: int | None) -> dict[str, Any]:
+    return result(suite, status="skipped", reason=reason, sample=sample)
+
+
+def stable_key(suite: str, item_id: str) -> str:
+    return hashlib.sha1(f"{suite}:{item_id}".encode()).hexdigest()
+
+
+def stable_sample(suite: str, items: Sequence[T], sample: int | None, key: Callable[[T], str]) -> list[T]:
+    """Seeded and stable: items ordered by a hash of (suite, id), the first `sample` kept.
+
+    A smaller sample is a prefix of a larger one, and adding items to the dataset does not reshuffle the rest.
+    """
+    if sample is not None and sample <= 0:
+        raise ValueError(f"sample must be greater than 0, got {sample}")
+    ordered = sorted(items, key=lambda item: stable_key(suite, key(item)))
+    return ordered if sample is None else ordered[:sample]
+
+
+def slug(text: str, limit: int = 60) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "doc"
+
+
+@dataclass(frozen=True)
+class CorpusDoc:
+    """One dataset document as the advisor will ingest it (a Markdown file with front matter)."""
+
+    doc_id: str
+    title: str
+    text: str
+    published: str = ""
+    doc_type: str = "article"
+
+
+def write_corpus(docs: Iterable[CorpusDoc], folder: Path) -> list[Path]:
+    """One `.md` per document, front matter giving its dataset id, title and `audience: public`.
+
+    Files are rewritten only when their content changes, so a re-run leaves the ingest nothing to do; files of
+    documents no longer in the set are deleted. Returns the paths, one per document.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for doc in docs:
+        if "#" in doc.doc_id:
+            raise ValueError(f"document id {doc.doc_id!r} contains '#', which chunk ids reserve")
+        front: dict[str, Any] = {"id": doc.doc_id, "title": doc.title, "audience": "public",
+                                 "doc_type": doc.doc_type}
+        if doc.published:
+            front["published"] = doc.published
+        content = f"---\n{yaml.safe_dump(front, allow_unicode=True, sort_keys=True)}---\n\n{doc.text.strip()}\n"
+        name = f"{slug(doc.doc_id)}-{hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]}.md"
+        path = folder / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != content:
+            path.write_text(content, encoding="utf-8")
+        paths.append(path)
+    for stale in set(folder.glob("*.md")) - set(paths):
+        stale.unlink()
+    return paths
+
+
+def corpus_label(doc_ids: Iterable[str], full: bool) -> str:
+    """'full', or a digest of the subset's document ids: a different subset gets a different cache."""
+    if full:
+        return "full"
+    ids = sorted(doc_ids)
+    return f"subset{len(ids)}-{hashlib.sha1(chr(10).join(ids).encode()).hexdigest()[:10]}"
+
+
+@dataclass
+class Systems:
+    """Ours and (optionally) the baseline over one cached corpus, with what building them cost."""
+
+    advisor: Advisor
+    ours: AdvisorSystem
+    baseline: NaiveBaseline | None
+    root: Path
+    index_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def all(self) -> list[Any]:
+        return [self.ours] + ([self.baseline] if self.baseline is not None else [])
+
+
+def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], label: str, cache_dir: Path,
+                  with_baseline: bool, embedder: Embedder | None = None) -> Systems:
+    """Index `docs` for ours and the baseline under cache_dir/<suite>-<label>-<embedder>-ingest<version>."""
+    embedder = embedder or make_embedder(settings)
+    warm = getattr(embedder, "warm_up", None)
+    if warm is not None:
+        warm()  # load the model outside the timed indexing
+    root = cache_dir / f"{suite}-{label}-{slug(embedder.name, 40)}-ingest{INGEST_VERSION}"
+    files = root / "docs"
+    started = time.perf_counter()
+    paths = write_corpus(docs, files)
+    local = settings.model_copy(update={"data_dir": root / "advisor"})
+    advisor = Advisor.from_settings(local, embedder=embedder)
+    # the files one by one as well as their folder: a folder walk skips everything under a hidden directory (a
+    # cache under .advisor/ would silently index nothing), and the folder lets prune drop stale documents
+    report = advisor.ingest([files, *paths], prune=True)
+    if not report.ok or report.files != len(docs):
+        raise RuntimeError(f"ingesting the {suite} corpus from {files} failed: {report.files} of {len(docs)} files "
+                           f"read; {report.failed[:3]} {report.record_errors[:3]}")
+    advisor.warm_up()
+    stats = {"advisor": {"index_s": round(time.perf_counter() - started, 2), "embedded": float(report.embedded),
+                         "chunks": float(advisor.store.catalog.counts()["chunks"])}}
+    baseline = None
+    if with_baseline:
+        started = time.perf_counter()
+        baseline = baseline_for(advisor, root / "baseline")
+        stats["naive-baseline"] = {"index_s": round(time.perf_counter() - started, 2),
+                                   "embedded": float(baseline.embeddings.documents_embedded),
+                                   "chunks": float(baseline.chunks)}
+    return Systems(advisor, AdvisorSystem(advisor), baseline, root, stats)
+
+
+class DeepRetrieval:
+    """Our hybrid retrieval over the same index with a deeper candidate pool (for recall at depth, e.g. @100)."""
+
+    def __init__(self, systems: Systems, candidates: int) -> None:
+        base = systems.advisor
+        self.name = systems.ours.name
+        self.retriever = HybridRetriever(base.store, base.embedder, rrf_k=base.settings.rrf_k,
+                                         candidates=max(candidates, base.settings.candidates))
+
+    def retrieve(self, question: str, *, k: int, audience: Audience = "internal") -> list[Retrieved]:
+        hits = self.retriever.search(question, Filters(audience=audience), k)
+        return [Retrieved(h.chunk.doc_id, h.chunk.text, h.score) for h in hits]
+
+
+class Stopwatch:
+    """Per-system latencies in milliseconds."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, list[float]] = {}
+
+    def time(self, name: str, fn: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        out = fn()
+        self.ms.setdefault(name, []).append((time.perf_counter() - started) * 1e3)
+        return out
+
+    def summary(self, name: str) -> dict[str, float]:
+        values = self.ms.get(name, [])
+        return {"latency_p50_ms": round(percentile(values, 50), 2), "latency_p95_ms": round(percentile(values, 95), 2),
+                "query_s": round(sum(values) / 1e3, 2)}
+
+
+def refusal_metrics(refused: Sequence[bool], should_refuse: Sequence[bool]) -> dict[str, float]:
+    """Refusal as the positive class: precision, recall, and the share of all questions refused.
+
+    A system that never refuses has no refusals to be precise about: its precision is reported as 0.
+    """
+    tp = sum(1 for r, s in zip(refused, should_refuse, strict=True) if r and s)
+    n_refused = sum(refused)
+    n_should = sum(should_refuse)
+    return {"refusal_precision": round(tp / n_refused, 4) if n_refused else 0.0,
+            "refusal_recall": round(tp / n_should, 4) if n_should else 0.0,
+            "refusal_rate": round(n_refused / len(refused), 4) if refused else 0.0}
+
+
+def auroc(scores: Sequence[float], positive: Sequence[bool]) -> float:
+    """Probability that a positive outranks a negative (ties count half); 0 when either class is empty.
+
+    Used on our evidence score with "should answer" as the positive class: how well the score separates the two
+    whatever threshold the gate uses.
+    """
+    pos = [s for s, p in zip(scores, positive, strict=True) if p]
+    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
+    if not pos or not neg:
+        return 0.0
+    wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in pos for b in neg)
+    return round(wins / (len(pos) * len(neg)), 4)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def norm_words(text: str) -> list[str]:
+    """Lower-case alphanumeric tokens: punctuation, case and whitespace differences do not count."""
+    return _WORD.findall(text.lower())
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """Whether any gold answer appears in `text` as a whole run of normalised words."""
+    haystack = f" {' '.join(norm_words(text))} "
+    return any(words and f" {' '.join(words)} " in haystack for words in (norm_words(a) for a in answers))
+
+
+def mean(values: Sequence[float]) -> float:
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def cache_note(stats: dict[str, dict[str, float]]) -> str:
+    parts = [f"{name}: {int(s['chunks'])} chunks, {int(s['embedded'])} embedded in this run, {s['index_s']:.1f} s"
+             for name, s in stats.items()]
+    return "index " + "; ".join(parts)
