@@ -145,3 +145,15 @@ def test_killed_run_is_repaired_to_the_uninterrupted_state(tmp_path: Path, mini_
     b = _state(crashed.model_copy(update=small))
     assert a[0] == b[0] == a[1] == b[1] == set(a[2]) == set(b[2])  # same ids everywhere, no duplicates
     assert a[3] == b[3]
+
+
+def test_a_corpus_under_a_hidden_folder_is_read_but_hidden_files_inside_it_are_not(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from advisor.advisor import Advisor
+    from tests.conftest import write_article
+
+    root = tmp_path / ".cache" / "corpus"
+    (root / ".drafts").mkdir(parents=True)
+    write_article(root, "visible", "AstraZeneca agreed a deal with CSPC in June 2025 worth up to $5.3bn.")
+    write_article(root / ".drafts", "draft", "An unpublished draft about a rumoured deal in 2026.")
+    report = Advisor.from_settings(settings).ingest([root])
+    assert report.ok and report.new == 1  # the article, not the hidden draft

@@ -108,7 +108,10 @@ def walk(paths: Sequence[Path], report: IngestReport) -> Iterator[Path]:
             yield root
         elif root.is_dir():
             for path in sorted(root.rglob("*")):
-                if path.is_file() and is_supported(path) and not any(p.startswith(".") for p in path.parts):
+                # hidden files and folders *inside* the folder given are skipped; where that folder lives is not
+                # our business (a corpus under ~/.cache or .advisor/ must still be read)
+                hidden = any(p.startswith(".") for p in path.relative_to(root).parts)
+                if path.is_file() and is_supported(path) and not hidden:
                     yield path
         else:
             report.failed.append((str(root), "path not found; check the spelling"))
