@@ -49,6 +49,10 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # chunks never change under their id (it hashes their text and metadata), so a read chunk can be kept
+        self._chunks: dict[str, Chunk] = {}
+
+    CHUNK_CACHE = 50_000
 
     def close(self) -> None:
         self._db.close()
@@ -168,15 +172,29 @@ class Catalog:
         return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")}
 
     def iter_chunks(self, ids: Iterable[str] | None = None) -> Iterator[Chunk]:
+        """Every chunk (by id), or the given ones in the order given (ids not in the catalog are skipped)."""
         if ids is None:
-            rows: Iterable[tuple] = self._db.execute(
+            rows = self._db.execute(
                 "SELECT chunk_id, doc_id, text, char_start, char_end, section, meta FROM chunks ORDER BY chunk_id")
-        else:
-            rows = (r for cid in ids for r in self._db.execute(
-                "SELECT chunk_id, doc_id, text, char_start, char_end, section, meta FROM chunks WHERE chunk_id=?",
-                (cid,)))
-        for cid, doc_id, text, start, end, section, meta in rows:
-            yield Chunk(cid, doc_id, text, start, end, json.loads(meta), section)
+            for cid, doc_id, text, start, end, section, meta in rows:
+                yield Chunk(cid, doc_id, text, start, end, json.loads(meta), section)
+            return
+        wanted = list(ids)
+        found = {cid: self._chunks[cid] for cid in wanted if cid in self._chunks}
+        missing = [cid for cid in wanted if cid not in found]
+        for lo in range(0, len(missing), 500):  # one query for what a search needs, not one per chunk
+            batch = missing[lo:lo + 500]
+            fetched = self._db.execute(
+                "SELECT chunk_id, doc_id, text, char_start, char_end, section, meta FROM chunks WHERE chunk_id IN "
+                f"({','.join('?' * len(batch))})", batch).fetchall()
+            for cid, doc_id, text, start, end, section, meta in fetched:
+                found[cid] = Chunk(cid, doc_id, text, start, end, json.loads(meta), section)
+        if len(self._chunks) > self.CHUNK_CACHE:
+            self._chunks.clear()
+        self._chunks.update((cid, chunk) for cid, chunk in found.items())
+        for cid in wanted:
+            if cid in found:
+                yield found[cid]
 
     def documents_of_type(self, doc_type: str) -> tuple[int, list[tuple[str, str, dict[str, Any], str]]]:
         """(generation, [(doc id, text, meta, first chunk id)]) for one doc type, read as one snapshot."""
