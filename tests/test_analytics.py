@@ -362,6 +362,18 @@ def test_a_second_measure_named_is_summed_too_and_each_deal_shows_its_upfront_sh
         assert re.search(rf"\] {deal_id}, [^\n]*upfront {share}% of total\.", answer.text)
 
 
+def test_a_listed_deal_names_its_asset(analytics: DealAnalytics) -> None:
+    answer = analytics.answer("Which Chinese PD-1 or PD-L1 x VEGF bispecifics have been licensed to Western "
+                              "companies?", today=TODAY)
+    assert answer is not None
+    with CSV.open(encoding="utf-8", newline="") as handle:
+        assets = {r["deal_id"]: r["asset"] for r in csv.DictReader(handle)}
+    assert answer.citations
+    for citation in answer.citations:
+        assert re.search(rf"\] {citation.doc_id}, [^\n]*licence of {re.escape(assets[citation.doc_id])}, ",
+                         answer.text)
+
+
 def test_which_year_names_the_highest_group(analytics: DealAnalytics) -> None:
     answer = analytics.answer("In which year were the most deals with China-headquartered licensors announced?",
                               today=TODAY)

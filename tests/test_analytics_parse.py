@@ -180,11 +180,43 @@ def test_party_and_counterparty(parser: QuestionParser) -> None:
     ("How many deals before 2022?", None, 20211231, []),
     ("How many deals after 2024?", 20250101, None, []),
     ("How many deals in 2024 or 2025?", None, None, [2024, 2025]),
+    ("How many deals between late 2023 and mid-2025?", 20230901, 20250831, []),
+    ("How many deals in early 2024?", 20240101, 20240430, []),
+    ("How many deals since late 2023?", 20230901, None, []),
+    ("How many deals from June 2023 to late 2024?", 20230601, 20241231, []),
 ])
 def test_dates(parser: QuestionParser, question: str, date_from: int | None, date_to: int | None,
                years: list[int]) -> None:
     f = parse(parser, question).filters
     assert (f.date_from, f.date_to, f.years) == (date_from, date_to, years)
+
+
+def test_a_part_of_a_year_is_read_as_a_third_of_it_and_says_so(parser: QuestionParser) -> None:
+    query = parse(parser, "List the Chinese obesity licences signed between late 2023 and mid-2025.")
+    assert (query.filters.date_from, query.filters.date_to, query.filters.years) == (20230901, 20250831, [])
+    assert "“late 2023” read as September–December 2023; “mid 2025” read as May–August 2025" in query.notes
+
+
+def test_a_name_with_a_digit_is_an_asset_code_not_a_company(parser: QuestionParser) -> None:
+    query = parse(parser, "Which companies have licensed Alteogen's ALT-B4 hyaluronidase platform?")
+    assert query.operation == "list"
+    assert query.filters.party.companies == ["Alteogen"] and query.filters.keywords == ["ALT-B4"]
+    assert not query.filters.counterparty.companies
+    # a capitalised name without a digit is still an unknown company: nothing matches it
+    assert parse(parser, "How much did Biohaven pay?").filters.licensee.companies == ["Biohaven"]
+
+
+def test_a_mechanism_class_stands_for_its_targets(parser: QuestionParser) -> None:
+    f = parse(parser, "List the Chinese obesity and incretin licences signed in 2024.").filters
+    assert f.keywords == ["GLP-1", "GIP"] and f.therapy_areas == ["cardiometabolic"]
+
+
+def test_which_assets_were_licensed_lists_the_deals(parser: QuestionParser) -> None:
+    f = parse(parser, "Which Chinese PD-1 or PD-L1 x VEGF bispecifics have been licensed to Western companies?")
+    assert f.operation == "list"
+    assert f.filters.licensor.countries == CN and f.filters.modalities == ["bispecific antibody"]
+    assert f.filters.keywords == ["PD-1", "PD-L1", "VEGF"]
+    assert parser.parse("Which regulators have been asked about BIOSECURE?", TODAY) is None
 
 
 def test_relative_dates_follow_the_given_today(parser: QuestionParser) -> None:

@@ -15,6 +15,9 @@ _YEAR = r"(?:19[89]\d|20[0-3]\d)"
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
             "ten": 10, "twelve": 12, "eighteen": 18, "twenty": 20, "twenty four": 24, "thirty six": 36}
 _COUNT = r"(\d{1,2}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
+# "early 2024", "mid-2025", "late 2023": a year read in thirds (January–April, May–August, September–December)
+PART_OF_YEAR = {"early": (1, 4), "mid": (5, 8), "late": (9, 12)}
+_QUALIFIED = rf"(?:(early|mid|late)[\s-]+)?(?:({_MONTH})\s+)?({_YEAR})"
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,34 @@ def _span(year: int, month: str | None) -> tuple[int, int]:
 Span = tuple[int | None, int | None, str] | None
 
 
+def _qualified(part: str | None, month: str | None, year: int) -> tuple[int, int]:
+    """The range of "2024", "June 2024" or "mid-2024" (a qualified year is a third of it, see PART_OF_YEAR)."""
+    if part and not month:
+        first, last = PART_OF_YEAR[part]
+        return year * 10000 + first * 100 + 1, _month_end(year, last)
+    return _span(year, month)
+
+
+def _part_notes(*parts: tuple[str | None, str | None, str]) -> str:
+    """'“mid-2025” read as May–August 2025' for each (part, month, year) qualified by early/mid/late."""
+    notes = []
+    for part, month, year in parts:
+        if part and not month:
+            first, last = PART_OF_YEAR[part]
+            notes.append(f"“{part} {year}” read as {calendar.month_name[first]}–{calendar.month_name[last]} {year}")
+    return "; ".join(notes)
+
+
 def _between(m: re.Match[str], today: dt.date) -> Span:
-    lo, _ = _span(int(m.group(2)), m.group(1))
-    _, hi = _span(int(m.group(4)), m.group(3))
-    return (lo, hi, "") if lo <= hi else None
+    lo, _ = _qualified(m.group(1), m.group(2), int(m.group(3)))
+    _, hi = _qualified(m.group(4), m.group(5), int(m.group(6)))
+    note = _part_notes((m.group(1), m.group(2), m.group(3)), (m.group(4), m.group(5), m.group(6)))
+    return (lo, hi, note) if lo <= hi else None
+
+
+def _part_of_year(m: re.Match[str], today: dt.date) -> Span:
+    lo, hi = _qualified(m.group(1), None, int(m.group(2)))
+    return lo, hi, _part_notes((m.group(1), None, m.group(2)))
 
 
 def _dash(m: re.Match[str], today: dt.date) -> Span:
@@ -94,15 +121,15 @@ def _part_words(m: re.Match[str], today: dt.date) -> Span:
 
 
 def _open(m: re.Match[str], today: dt.date) -> Span:
-    lo, hi = _span(int(m.group(3)), m.group(2))
-    word = m.group(1)
+    lo, hi = _qualified(m.group(2), m.group(3), int(m.group(4)))
+    word, note = m.group(1), _part_notes((m.group(2), m.group(3), m.group(4)))
     if word in ("since", "from"):
-        return lo, None, ""
+        return lo, None, note
     if word == "after":
-        return ymd(dt.date(hi // 10000, hi // 100 % 100, hi % 100) + dt.timedelta(days=1)), None, ""
+        return ymd(dt.date(hi // 10000, hi // 100 % 100, hi % 100) + dt.timedelta(days=1)), None, note
     if word == "before":
-        return None, ymd(dt.date(lo // 10000, lo // 100 % 100, lo % 100) - dt.timedelta(days=1)), ""
-    return None, hi, ""
+        return None, ymd(dt.date(lo // 10000, lo // 100 % 100, lo % 100) - dt.timedelta(days=1)), note
+    return None, hi, note
 
 
 def _month(m: re.Match[str], today: dt.date) -> Span:
@@ -136,15 +163,16 @@ def _year(m: re.Match[str], today: dt.date) -> Span:
 
 # longest forms first: a year inside "between 2021 and 2023" is not read on its own
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], dt.date], Span]]] = [
-    (re.compile(rf"\b(?:between|from)\s+(?:({_MONTH})\s+)?({_YEAR})\s+(?:and|to|through|till|until|-|–)\s+"
-                rf"(?:({_MONTH})\s+)?({_YEAR})\b"), _between),
+    (re.compile(rf"\b(?:between|from)\s+{_QUALIFIED}\s+(?:and|to|through|till|until|-|–)\s+{_QUALIFIED}\b"),
+     _between),
     (re.compile(rf"\b({_YEAR})\s*(?:-|–|to|through)\s*({_YEAR}|\d{{2}})\b"), _dash),
     (re.compile(rf"\b(q[1-4]|h[12])\s*({_YEAR})\b"), _part),
     (re.compile(rf"\b(?:the\s+)?(first|second|third|fourth|1st|2nd|3rd|4th)\s+(quarter|half)\s+(?:of\s+)?"
                 rf"({_YEAR})\b"), _part_words),
-    (re.compile(rf"\b(since|after|from|before|until|till|through|by)\s+(?:the\s+end\s+of\s+)?"
-                rf"(?:({_MONTH})\s+)?({_YEAR})\b"), _open),
+    (re.compile(rf"\b(since|after|from|before|until|till|through|by)\s+(?:the\s+end\s+of\s+)?{_QUALIFIED}\b"),
+     _open),
     (re.compile(rf"\b({_MONTH})\s+({_YEAR})\b"), _month),
+    (re.compile(rf"\b(early|mid|late)[\s-]+({_YEAR})\b"), _part_of_year),
     (re.compile(rf"\b(?:in\s+)?(?:the\s+)?(?:last|past|previous|trailing)\s+{_COUNT}\s+(years?|months?)\b"),
      _rolling),
     (re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:past|trailing)\s+(?:year|twelve months)\b"), _past_year),

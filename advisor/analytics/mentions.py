@@ -85,6 +85,8 @@ class PhraseTable:
                 self.table.setdefault(phrase_tokens(phrase), (kind, value, 0))
         for target in vocab.TARGETS:
             self.table.setdefault(phrase_tokens(target), ("target", target, 0))
+        for phrase, targets in vocab.TARGET_CLASSES.items():
+            self.table.setdefault(phrase_tokens(phrase), ("target", "|".join(targets), 0))
         for phrase, value in vocab.CASED_REGION_PHRASES.items():
             self.table[phrase_tokens(phrase)] = ("region", value, 2)
         for key, (canonical, cased) in companies.phrases().items():

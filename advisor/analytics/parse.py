@@ -36,6 +36,9 @@ _MIN = re.compile(r"\b(smallest|lowest|cheapest|least valuable|minimum|min|the l
 _LIST = re.compile(r"\b(?:which|what)\s+(?:[\w']+\s+){0,4}?(?:deals|transactions|agreements|acquisitions|"
                    r"licen[cs]es|partnerships|newcos)\b|\b(?:list|show|name|give me|find|who)\b")
 _PLURAL_DEALS = re.compile(r"\b(deals|transactions|agreements|acquisitions|licen[cs]es|partnerships|newcos)\b")
+# "which Chinese ADCs have been licensed …": the things dealt in, asked for by the deals that moved them
+_WHICH_DEALT = re.compile(r"\b(?:which|what)\s+(?:[\w'-]+\s+){0,8}?(?:have\s+been|has\s+been|had\s+been|were|was)\s+"
+                          r"(?:out-?|in-?)?(?:licen[cs]ed|acquired|sold|bought|partnered)\b")
 _DEAL_VERBS = re.compile(r"\b(licen[cs]ed|signed|acquired|bought|paid|partnered|struck|sold|agreed)\b")
 _DEFINITION = re.compile(r"^\s*(?:what|which)\s+(?:is|are)\b")
 _COMPARE = re.compile(r"\b(compare[sd]?|comparison|comparing|versus|vs|differ\w*|relative to)\b")
@@ -110,6 +113,16 @@ class _Parts:
     ranked_party: str = ""  # "top 3 licensees": the party noun a top-N ranks
 
 
+def _asset_code(text: str, tokens: list[Token]) -> str | None:
+    """'ALT-B4' as the question writes it, when these tokens spell one code: a single word with a digit."""
+    if not text:
+        return None
+    written = text[tokens[0].start:tokens[-1].start + len(tokens[-1].text)]
+    if " " in written or not any(ch.isdigit() for ch in written) or not any(ch.isalpha() for ch in written):
+        return None
+    return written
+
+
 def _normalise(question: str) -> str:
     text = question.replace("’", "'").replace("–", "-").replace("—", " - ").replace("->", " → ")
     return re.sub(r"\bU\.?S\.?A?\.?(?=\W|$)", "US", re.sub(r"\bU\.K\.?", "UK", text))
@@ -148,7 +161,7 @@ class QuestionParser:
             return None
         tokens = tokenize(masked)
         known = self.phrases.find(tokens)
-        mentions = sorted(known + self._unknown_companies(tokens, known), key=lambda m: m.start)
+        mentions = sorted(known + self._unknown_companies(tokens, known, masked), key=lambda m: m.start)
         assign_roles(tokens, mentions)
         parts = _Parts(tokens, mentions, dates, [r for t in thresholds for r in t.ranges])
         noun = _PARTY_NOUN.match(words, top.end) if top else None
@@ -157,8 +170,12 @@ class QuestionParser:
         return self._assemble(parts, words, top.n if top else None, top.order if top else None)
 
     # -- pieces ----------------------------------------------------------------------------------
-    def _unknown_companies(self, tokens: list[Token], found: list[Mention]) -> list[Mention]:
-        """Capitalised names the records do not know ('Biohaven'): kept as companies so nothing matches them."""
+    def _unknown_companies(self, tokens: list[Token], found: list[Mention], text: str = "") -> list[Mention]:
+        """Capitalised names the records do not know ('Biohaven'): kept as companies so nothing matches them.
+
+        A name with a digit in it ('ALT-B4', 'SSGJ-707', 'HS-10535') is a drug or platform code, not a company:
+        it is matched, as written, in each record's asset and notes (a keyword), like a target.
+        """
         covered = {i for m in found for i in range(m.start, m.end)}
         out: list[Mention] = []
         i = 1
@@ -172,7 +189,11 @@ class QuestionParser:
                     and tokens[j + 1].low not in KNOWN_WORDS:
                 j += 1
             name = " ".join(x.text for x in tokens[i:j + 1])
-            out.append(Mention("company", name, i, j + 1, surface=name.lower()))
+            code = _asset_code(text, tokens[i:j + 1])
+            if code:
+                out.append(Mention("target", code, i, j + 1, surface=code.lower()))
+            else:
+                out.append(Mention("company", name, i, j + 1, surface=name.lower()))
             i = j + 1
         return out
 
@@ -193,6 +214,8 @@ class QuestionParser:
                 side = sides[m.role or "party"]
                 side["exclude" if m.exclude else "countries"].extend(vocab.REGION_GROUPS[m.value])
                 side["labels"].append(("outside " if m.exclude else "") + m.value)
+            elif m.kind == "target":
+                values["target"].extend(m.value.split("|"))  # a class ("incretin") stands for its targets
             elif m.kind in values:
                 values[m.kind].append(m.value)
         built = {role: Side(companies=list(dict.fromkeys(s["companies"])),
@@ -256,8 +279,8 @@ class QuestionParser:
             groups = []
             for m in chosen:
                 own = self._filters([m, *directions], [], [], [])
-                groups.append(CompareGroup(label=self.companies.resolve(m.value) if kind == "company" else m.value,
-                                           filters=own))
+                label = self.companies.resolve(m.value) if kind == "company" else m.value.replace("|", " or ")
+                groups.append(CompareGroup(label=label, filters=own))
             return groups, _Parts(parts.tokens, rest, parts.dates, parts.ranges, parts.notes)
         return None
 
@@ -350,8 +373,10 @@ class QuestionParser:
         return min(found)[1] if found else None
 
     @staticmethod
-    def _operation(words: str, measure: str | None, grouped: bool, top_n: int | None, specific: bool) -> str | None:
-        """count, sum, avg, median, top or list; None when no analytic operation is asked for."""
+    def _operation(words: str, measure: str | None, grouped: bool, top_n: int | None, specific: bool,
+                   assets: bool = False) -> str | None:
+        """count, sum, avg, median, top or list; None when no analytic operation is asked for. `assets`: the
+        question names a modality or target ("ADCs", "PD-1 x VEGF bispecifics")."""
         wants_money = measure is not None or _MONEY_VERBS.search(words) is not None
         if _AVG.search(words):
             return "avg"
@@ -373,6 +398,8 @@ class QuestionParser:
             return "list"  # "which deals …", not "tell me about the X deal" nor "what are NewCo deals?"
         if _WHICH_PARTY.search(words) and _DEAL_VERBS.search(words):
             return "list"  # "which Chinese companies licensed ADCs to Merck?"
+        if assets and _WHICH_DEALT.search(words):
+            return "list"  # "which Chinese bispecifics have been licensed to Western companies?"
         return None
 
     def _assemble(self, parts: _Parts, words: str, top_n: int | None, top_order: str | None) -> DealQuery | None:
@@ -392,7 +419,8 @@ class QuestionParser:
             top_order = "asc" if recent.group(2) in ("earliest", "oldest", "first") else "desc"
             measure = None
         else:
-            operation = self._operation(words, measure, bool(compared or group_by), top_n, specific)
+            assets = any(m.kind in ("modality", "target") for m in parts.mentions)
+            operation = self._operation(words, measure, bool(compared or group_by), top_n, specific, assets)
         if operation is None:
             return None
         notes = parts.notes

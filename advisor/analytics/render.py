@@ -90,7 +90,9 @@ def upfront_share(row: Row) -> str:
 
 
 def _deal_line(n: int, row: Row) -> str:
-    details = ", ".join(x for x in (row["deal_type"], row["modality"], row["therapy_area"]) if x)
+    # the asset names what changed hands: "which bispecifics were licensed?" is answered by it
+    asset = f"{row['deal_type']} of {row['asset']}" if row.get("asset") else row["deal_type"]
+    details = ", ".join(x for x in (asset, row["modality"], row["therapy_area"]) if x)
     return (f"[{n}] {row['deal_id']}, {date_str(row['announced'])}: {row['licensor']} ({row['licensor_country']}) → "
             f"{row['licensee']} ({row['licensee_country']}), {details}; upfront {money(row['upfront'])}, "
             f"milestones {money(row['milestones'])}, total {money(row['total'])}{upfront_share(row)}.")

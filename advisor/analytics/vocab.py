@@ -132,3 +132,8 @@ TARGETS = ("GLP-1", "GIP", "amylin", "PD-1", "PD-L1", "VEGF", "TROP2", "HER2", "
            "CDH17", "Claudin 18.2", "CLDN18.2", "KRAS", "TSLP", "TL1A", "BCMA", "CD3", "CD19", "CD20", "CD47",
            "GPRC5D", "EGFR", "c-Met", "Nectin-4", "Lp(a)", "TYK2", "BTK", "PARP1", "TIGIT", "IL-2", "HBV",
            "NLRP3", "CTLA-4", "FRalpha", "SHP2", "menin")
+
+# a class of mechanism a question names instead of its targets: each target is matched in the asset and notes
+TARGET_CLASSES: dict[str, tuple[str, ...]] = {
+    **{w: ("GLP-1", "GIP") for w in ("incretin", "incretins", "incretin based", "incretin-based")},
+}

@@ -1,6 +1,11 @@
 """The default generator: no LLM. It selects the sentences that best answer the question from the
 top evidence, removes repeats, orders them readably (by source, then by position) and cites each.
 
+Selection follows the shape of answer asked for (`advisor.intent`): a list question gets the enumeration (a cue
+and its bullet items, kept together, with a larger sentence budget); a comparison gets the table that sets its
+sides against each other, each row shown under its header; a sentence stating a figure keeps the next sentence
+when that one carries the figure forward.
+
 The same selection is the evidence an LLM generator reads (`evidence()`): the best sentences, numbered,
 instead of whole chunks. Sentences that address a language model ("ignore previous instructions…")
 are never selected: retrieved text is data, and such a sentence is no evidence of anything.
@@ -13,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from advisor.generate import Draft, DraftStream
+from advisor.generate.lists import ListBlock, list_blocks, tables
 from advisor.index.lexical import tokenize
 from advisor.ingest.meta import date_str
+from advisor.intent import is_comparison, is_list_question, list_focus, without_source_reference
 from advisor.text import clean_markdown, numbers, sentence_spans
 from advisor.types import Citation, Hit
 
@@ -23,7 +30,15 @@ _MONEY_Q = re.compile(
     r"licen[cs]|acqui|partnership|collaboration)|\$", re.I)
 _COUNT_Q = re.compile(r"\b(how many|number of|share|percent|proportion|%)", re.I)
 _WHEN_Q = re.compile(r"\b(when|what year|which year|date)\b", re.I)
+_SHARE_Q = re.compile(r"\b(share|percent|percentage|proportion|ratios?)\b", re.I)
 _MONEY = re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(bn|billion|m|million)\b|\bUSD\b", re.I)
+_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
+# a sentence that states a difference: what a comparison question is after
+_CONTRAST = re.compile(r"\b(instead|whereas|unlike|rather than|in contrast|by contrast|compared with|compared to|"
+                       r"differs?|difference|changed?|changes|no longer|while|but|higher than|lower than|"
+                       r"larger than|smaller than|more than|less than)\b", re.I)
+# words that frame a comparison ("how do A and B compare"): no evidence sentence needs to contain them
+_COMPARE_WORDS = frozenset(tokenize("compare comparison compared differ difference different versus vs contrast"))
 # text written to steer a model rather than to inform a reader
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|prompts?|rules|directions|guidelines)\b"
@@ -37,6 +52,9 @@ def is_instruction(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(sentence))
 
 
+_Span = tuple[int, int]
+
+
 @dataclass
 class _Candidate:
     hit_rank: int
@@ -46,49 +64,97 @@ class _Candidate:
     terms: set[str]
     score: float
     coverage: float
+    header: tuple[int, int] | None = None  # a table row is read, shown and cited under its table's header row
+
+
+@dataclass
+class _Query:
+    """The question as selection reads it: its terms and their weights, and the answer shape it asks for."""
+
+    terms: set[str]
+    weights: dict[str, float]
+    total: float
+    wants_list: bool
+    focus: tuple[str, ...]  # the plural nouns a list question enumerates, as written ("premiums",)
+    wants_compare: bool = False
+    wants_share: bool = False
+
+    def coverage(self, terms: set[str]) -> float:
+        return sum(self.weights[t] for t in self.terms & terms) / self.total
+
+    def matchable(self, terms: set[str]) -> set[str]:
+        """A sentence's terms, plus each hyphenated question term whose words it has apart ("data governance"
+        states "data-governance")."""
+        joined = {t for t in self.terms if "-" in t and t not in terms and set(t.split("-")) <= terms}
+        return terms | joined if joined else terms
 
 
 class ExtractiveGenerator:
-    def __init__(self, idf: Callable[[str], float], *, max_sentences: int = 5, max_hits: int = 6) -> None:
+    """`list_factor` and `compare_factor` widen the sentence budget for a list question (its items are the
+    answer) and for a comparison (each side needs its evidence)."""
+
+    def __init__(self, idf: Callable[[str], float], *, max_sentences: int = 5, max_hits: int = 6,
+                 list_factor: float = 2.0, compare_factor: float = 1.4) -> None:
+        for name, factor in (("list_factor", list_factor), ("compare_factor", compare_factor)):
+            if factor < 1:
+                raise ValueError(f"{name} must be at least 1, got {factor}")
         self._idf = idf
         self.max_sentences = max_sentences
         self.max_hits = max_hits
+        self.list_factor = list_factor
+        self.compare_factor = compare_factor
 
-    def _candidates(self, question: str, hits: list[Hit]) -> list[_Candidate]:
-        q_terms = set(tokenize(question))
-        weights = {t: self._idf(t) for t in q_terms}
-        total = sum(weights.values()) or 1.0
-        wants_money, wants_count, wants_when = (bool(p.search(question)) for p in (_MONEY_Q, _COUNT_Q, _WHEN_Q))
+    def _query(self, question: str) -> _Query:
+        # "according to our briefing" says where to look, not what an answer sentence says
+        terms = self._readable(set(tokenize(without_source_reference(question))))
+        compare = is_comparison(question)
+        if compare:
+            terms -= _COMPARE_WORDS
+        weights = {t: self._idf(t) for t in terms}
+        return _Query(terms, weights, sum(weights.values()) or 1.0, is_list_question(question), list_focus(question),
+                      compare, bool(_SHARE_Q.search(question)))
+
+    def _readable(self, terms: set[str]) -> set[str]:
+        """A hyphenated word the collection never uses ("data-heavy") is read as its words ("data", "heavy");
+        codes ("BB-1701") stay whole, as their parts mean nothing alone."""
+        unseen = self._idf("\x00never-indexed")  # the idf of any term no chunk contains (the maximum)
+        out: set[str] = set()
+        for term in terms:
+            parts = term.split("-")
+            if len(parts) > 1 and self._idf(term) >= unseen and all(p.isalpha() and len(p) > 2 for p in parts):
+                out.update(parts)
+            else:
+                out.add(term)
+        return out
+
+    def _candidates(self, query: _Query, question: str, hits: list[Hit]) -> list[_Candidate]:
+        wants = tuple(bool(p.search(question)) for p in (_MONEY_Q, _COUNT_Q, _WHEN_Q))
         out = []
         for rank, hit in enumerate(hits[: self.max_hits]):
             text = hit.chunk.text
             # a sentence is read under its document title and section heading: "which CAR-T therapies has the
             # NMPA approved" is answered by a list whose heading, not each line, says CAR-T and NMPA
             context = set(tokenize(f"{hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
+            previous: set[str] = set()
+            rows = _table_rows(text)
             for start, end in sentence_spans(text):
+                header, (start, end) = rows.get(start, (None, (start, end)))
+                if header == (start, end):
+                    continue  # a header row alone states nothing; its rows are read under it
                 raw = text[start:end]
+                terms = query.matchable(set(tokenize(raw)))
+                # a comparison is often stated in two consecutive sentences or table rows, one per side or aspect
+                gate_terms = terms | context | (previous if query.wants_compare else set())
+                previous = terms
                 if raw.lstrip().startswith("#") or len(raw.split()) < 5 or raw.rstrip().endswith("?"):
                     continue
-                if is_instruction(raw):
-                    continue
-                terms = set(tokenize(raw))
-                matched = q_terms & terms
-                if not matched:
+                if is_instruction(raw) or not query.terms & terms:
                     continue
                 # selection ranks sentences by their own words; the evidence gate reads them in context
-                own = sum(weights[t] for t in matched) / total
-                coverage = sum(weights[t] for t in q_terms & (terms | context)) / total
-                bonus = 0.0
-                if wants_money and _MONEY.search(raw):
-                    bonus += 0.12
-                if wants_count and numbers(raw):
-                    bonus += 0.08
-                if wants_when and re.search(r"\b(19|20)\d\d\b", raw):
-                    bonus += 0.08
-                prior = 0.15 / (1 + rank)
-                length_penalty = 0.05 if len(raw.split()) > 60 else 0.0
-                out.append(_Candidate(rank, hit, start, end, terms, own + bonus + prior - length_penalty,
-                                      coverage))
+                score = query.coverage(terms) + _bonus(query, raw, wants) + 0.15 / (1 + rank)
+                if len(raw.split()) > 60:
+                    score -= 0.05
+                out.append(_Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header))
         return out
 
     def generate(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> Draft:
@@ -103,18 +169,80 @@ class ExtractiveGenerator:
         return self._select(question, hits, max_sentences, floor=0.4)
 
     def _select(self, question: str, hits: list[Hit], limit: int, floor: float) -> Draft:
-        candidates = sorted(self._candidates(question, hits), key=lambda c: -c.score)
+        query = self._query(question)
+        candidates = sorted(self._candidates(query, question, hits), key=lambda c: -c.score)
         if not candidates:
             return Draft("", [], 0.0)
-        best = candidates[0].score
+        best_coverage = max(c.coverage for c in candidates)
         chosen: list[_Candidate] = []
+        if query.wants_list:
+            limit = max(limit, round(limit * self.list_factor))
+            chosen = self._best_list(query, hits, best_coverage)[:limit]
+        elif query.wants_compare:
+            limit = max(limit, round(limit * self.compare_factor))
+            chosen = self._best_table(query, hits, best_coverage)[:limit]
+        best = candidates[0].score
         for cand in candidates:
             if len(chosen) >= limit or cand.score < floor * best:
                 break
-            if any(_overlap(cand.terms, c.terms) > 0.6 for c in chosen):
+            if not _is_new(cand, chosen):
                 continue
             chosen.append(cand)
-        return self._compose(chosen, coverage=max(c.coverage for c in candidates))
+            follow = _continuation(cand)
+            if follow is not None and len(chosen) < limit and _is_new(follow, chosen):
+                chosen.append(follow)
+        return self._compose(chosen, coverage=best_coverage)
+
+    def _best_list(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[_Candidate]:
+        """The enumeration that best answers a list question, cue and items together, or nothing.
+
+        A block counts when, read with its heading, it covers the question about as well as the best single
+        sentence does and it is about what is asked for: the enumerated noun, plural as asked ("therapies", not
+        the "cell therapy" of "cell therapy licences carry risks:"), is in its cue or heading.
+        """
+        scored: list[tuple[float, int, Hit, ListBlock]] = []
+        for rank, hit in enumerate(hits[: self.max_hits]):
+            text = hit.chunk.text
+            context = set(tokenize(f"{hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
+            for block in list_blocks(text):
+                spans = block.spans()
+                terms = set(tokenize(" ".join(text[a:b] for a, b in spans)))
+                cue = text[block.cue[0]:block.cue[1]] if block.cue else ""
+                if query.focus and not _names_any(f"{cue} {hit.chunk.section}", query.focus):
+                    continue
+                coverage = query.coverage(terms | context)
+                if coverage < 0.8 * best_coverage or any(is_instruction(text[a:b]) for a, b in spans):
+                    continue
+                scored.append((coverage + 0.15 / (1 + rank), rank, hit, block))
+        if not scored:
+            return []
+        score, rank, hit, block = max(scored, key=lambda s: s[0])
+        text = hit.chunk.text
+        return [_Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score) for a, b in block.spans()]
+
+    def _best_table(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[_Candidate]:
+        """For a comparison, the table that sets the sides against each other: its header names at least two of
+        the question's terms ("| Factor | China | Japan |"), and its rows that match the question's other terms
+        are the evidence, read under that header. Nothing when no table covers the question as well as the best
+        sentence nearly does."""
+        scored: list[tuple[float, int, Hit, _Span, list[_Span]]] = []
+        for rank, hit in enumerate(hits[: self.max_hits]):
+            text = hit.chunk.text
+            context = set(tokenize(f"{hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
+            for table in tables(text):
+                named = query.terms & set(tokenize(text[table.header[0]:table.header[1]]))
+                matched = {r: query.terms & query.matchable(set(tokenize(text[r[0]:r[1]]))) for r in table.rows}
+                rows = [r for r in table.rows if matched[r] and not is_instruction(text[r[0]:r[1]])]
+                if len(named) < 2 or not rows:
+                    continue
+                coverage = query.coverage(named | context | {t for r in rows for t in matched[r]})
+                if coverage >= 0.8 * best_coverage:
+                    scored.append((coverage + 0.15 / (1 + rank), rank, hit, table.header, rows))
+        if not scored:
+            return []
+        score, rank, hit, header, rows = max(scored, key=lambda s: s[0])
+        text = hit.chunk.text
+        return [_Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score, header) for a, b in rows]
 
     def _compose(self, chosen: list[_Candidate], coverage: float) -> Draft:
         # readable order: sources by their best sentence, sentences in document order within a source
@@ -135,8 +263,9 @@ class ExtractiveGenerator:
         citations: list[Citation] = []
         for n, group in enumerate(groups, start=1):
             chunk = group[0].hit.chunk
-            lo, hi = group[0].start, group[-1].end
-            parts.extend(_with_marker(clean_markdown(chunk.text[c.start:c.end]), n) for c in group)
+            head = group[0].header
+            lo, hi = (head[0] if head else group[0].start), group[-1].end
+            parts.extend(_with_marker(_display(chunk.text, c), n) for c in group)
             meta = chunk.meta
             citations.append(Citation(
                 n=n, doc_id=chunk.doc_id, title=str(meta.get("title", chunk.doc_id)),
@@ -146,6 +275,75 @@ class ExtractiveGenerator:
                 passage=chunk.text[lo:hi], char_start=chunk.char_start + lo, char_end=chunk.char_start + hi,
             ))
         return Draft(" ".join(parts), citations, coverage)
+
+
+def _bonus(query: _Query, sentence: str, wants: tuple[bool, ...]) -> float:
+    """What the question asks for, stated: money, a number, a year; a share is answered by a percentage, a
+    comparison by a sentence that states a difference."""
+    wants_money, wants_count, wants_when = wants
+    bonus = 0.0
+    if wants_money and _MONEY.search(sentence):
+        bonus += 0.12
+    if wants_count and numbers(sentence):
+        bonus += 0.08
+    if wants_when and re.search(r"\b(19|20)\d\d\b", sentence):
+        bonus += 0.08
+    if query.wants_share and _PERCENT.search(sentence):
+        bonus += 0.1
+    if query.wants_compare and _CONTRAST.search(sentence):
+        bonus += 0.1
+    return bonus
+
+
+def _table_rows(text: str) -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
+    """Sentence start -> (its table's header, the whole row) for every sentence inside a table row or header."""
+    out: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
+    for table in tables(text):
+        for row in (table.header, *table.rows):
+            for start, _ in sentence_spans(text, *row):
+                out[start] = (table.header, row)
+    return out
+
+
+def _is_new(cand: _Candidate, chosen: list[_Candidate]) -> bool:
+    """Neither a sentence already chosen nor one that mostly repeats one."""
+    return all((c.hit.chunk.chunk_id, c.start) != (cand.hit.chunk.chunk_id, cand.start)
+               and _overlap(cand.terms, c.terms) <= 0.6 for c in chosen)
+
+
+def _continuation(cand: _Candidate) -> _Candidate | None:
+    """The next sentence of the same paragraph when it carries the chosen sentence's figure forward: it states
+    numbers too and shares at least three of its words ("capacity reached 604,000 litres in 2023." "A fifth
+    plant … taking total capacity to 784,000 litres"). A figure and its update belong together."""
+    text = cand.hit.chunk.text
+    line_end = text.find("\n", cand.end)
+    following = next(sentence_spans(text, cand.end, len(text) if line_end < 0 else line_end), None)
+    if following is None or not numbers(text[cand.start:cand.end]):
+        return None
+    raw = text[following[0]:following[1]]
+    terms = set(tokenize(raw))
+    if not numbers(raw) or len(terms & cand.terms) < 3 or is_instruction(raw):
+        return None
+    return _Candidate(cand.hit_rank, cand.hit, following[0], following[1], terms, cand.score, cand.coverage)
+
+
+def _display(text: str, cand: _Candidate) -> str:
+    """A sentence as shown: Markdown removed; a table row as "label — column: value; column: value"."""
+    if cand.header is None:
+        return clean_markdown(text[cand.start:cand.end])
+    columns, cells = (_cells(text[a:b]) for a, b in (cand.header, (cand.start, cand.end)))
+    if len(columns) != len(cells) or len(cells) < 2:
+        return clean_markdown(" ".join(cells))
+    pairs = "; ".join(f"{column}: {cell}" for column, cell in zip(columns[1:], cells[1:], strict=True))
+    return clean_markdown(f"{cells[0]} — {pairs}")
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def _names_any(text: str, nouns: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(noun)}\b", text, re.I) for noun in nouns)
 
 
 def _int(value: object) -> int:

@@ -1,0 +1,139 @@
+"""The extractive generator's answer shapes: a list question gets the enumeration, a comparison gets the table
+that sets its sides against each other, a figure keeps its update, and every sentence still verifies against
+the passage it cites. Hand-made chunks, no index: the generator only needs an idf."""
+
+from __future__ import annotations
+
+from advisor.cite import Verifier, cited_sentences
+from advisor.generate import Draft
+from advisor.generate.extractive import ExtractiveGenerator
+from advisor.generate.lists import list_blocks, tables
+from advisor.types import Chunk, Document, Hit
+
+PREMIUMS = """## Pricing premiums for innovation
+
+Premiums added under the comparison method are the main way Japan rewards innovation at launch. As commonly \
+summarised, the main premiums and their approximate ranges are:
+
+- **Innovativeness premium:** roughly 70–120%, for drugs with a new mechanism.
+- **Usefulness premiums:** roughly 35–60% (usefulness I) and 5–30% (usefulness II).
+- **Sakigake premium:** for products designated under the Sakigake scheme.
+
+Because premium rules are revised every two years, companies should check the current rules."""
+
+METHODS = """## How a new medicine's NHI price is set
+
+The MHLW uses two main methods to set the launch price of a new medicine in Japan:
+
+- **Similar efficacy comparison method.** The price is set equal to a comparator's.
+- **Cost accounting method.** The price is built up from costs."""
+
+RISKS = """## Risks specific to cell therapy deals
+
+Cell therapy licences from China carry risks beyond those of small molecules:
+
+- **Manufacturing transfer.** Products must be made close to patients.
+- **Genetic data.** Patient data are subject to China's genetic resources rules.
+
+China's regulator has approved a growing list of CAR-T therapies since 2021."""
+
+COMPARISON = """## Comparing Japan and China for a Western firm
+
+Both countries court Western partners for AI research.
+
+| Factor | China | Japan |
+|---|---|---|
+| Volume of licensable early assets | Very high | Moderate |
+| Geopolitical and sanctions risk | High and rising | Low |
+| Data governance | Strict outbound data controls (PIPL) | EU adequacy |"""
+
+CAPACITY = """## Samsung Biologics
+
+Samsung Biologics' Songdo campus reached about 604,000 litres of capacity when its fourth plant became \
+operational in 2023. A fifth plant of 180,000 litres opened in 2025, taking total campus capacity to roughly \
+784,000 litres. It also offers fill-finish services."""
+
+
+def _hit(doc_id: str, text: str, title: str = "") -> Hit:
+    section = text.splitlines()[0].lstrip("# ")
+    chunk = Chunk(chunk_id=f"{doc_id}#0", doc_id=doc_id, text=text, char_start=0, char_end=len(text),
+                  meta={"title": title, "audience": "public"}, section=section)
+    return Hit(chunk, 1.0)
+
+
+def _generator() -> ExtractiveGenerator:
+    return ExtractiveGenerator(lambda term: 1.0, max_sentences=3)
+
+
+def _verified(draft: Draft, hits: list[Hit]) -> str:
+    """The draft as the advisor shows it: every sentence checked against the passage it cites."""
+    documents = {h.chunk.doc_id: Document(h.chunk.doc_id, h.chunk.text, dict(h.chunk.meta)) for h in hits}
+    verifier = Verifier(draft.citations, documents)
+    for sentence in cited_sentences(draft.text):
+        verifier.add(sentence)
+    result = verifier.result()
+    assert not result.dropped, result.dropped
+    return result.text
+
+
+def test_list_blocks_and_tables_are_found_with_their_cue_and_header() -> None:
+    blocks = list_blocks(PREMIUMS)
+    assert len(blocks) == 1 and len(blocks[0].items) == 3
+    assert PREMIUMS[slice(*blocks[0].cue)].endswith("approximate ranges are:")
+    (table,) = tables(COMPARISON)
+    assert COMPARISON[slice(*table.header)] == "| Factor | China | Japan |"
+    assert [COMPARISON[slice(*r)].split("|")[1].strip() for r in table.rows] == [
+        "Volume of licensable early assets", "Geopolitical and sanctions risk", "Data governance"]
+
+
+def test_a_list_question_gets_the_cue_and_every_item_beyond_the_usual_budget() -> None:
+    hits = [_hit("methods", METHODS, "How Japan prices new medicines"),
+            _hit("premiums", PREMIUMS, "How Japan prices new medicines")]
+    draft = _generator().generate("What launch price premiums does Japan offer for new medicines?", hits)
+    text = _verified(draft, hits)
+    for item in ("70–120%", "35–60%", "5–30%", "Sakigake"):
+        assert item in text
+    assert "Innovativeness premium: roughly 70–120%" in text  # bullets shown as plain sentences
+    assert len(cited_sentences(draft.text)) > 3  # more than max_sentences: the items are the answer
+    assert "Cost accounting" not in text  # a list of methods is not the list of premiums asked for
+
+
+def test_a_list_that_only_shares_a_word_with_the_question_is_not_the_answer() -> None:
+    hits = [_hit("risks", RISKS, "Cell therapy deals")]
+    draft = _generator().generate("Which CAR-T therapies has China's regulator approved?", hits)
+    assert "growing list of CAR-T therapies" in draft.text
+    assert "Manufacturing transfer" not in draft.text  # "cell therapy licences … risks:" enumerates risks
+
+
+def test_a_comparison_reads_the_table_rows_under_their_header() -> None:
+    hits = [_hit("jp-cn", COMPARISON, "Japan or China? Choosing an Asia base")]
+    question = "How do Japan and China compare on geopolitical and data governance risk?"
+    text = _verified(_generator().generate(question, hits), hits)
+    assert "Geopolitical and sanctions risk — China: High and rising; Japan: Low" in text
+    assert "Data governance — China: Strict outbound data controls (PIPL); Japan: EU adequacy" in text
+    assert "Volume of licensable" not in text  # rows the question does not ask about stay out
+
+
+def test_a_figure_keeps_the_sentence_that_updates_it() -> None:
+    hits = [_hit("kr", CAPACITY, "Korean CDMOs")]
+    # the update names neither Samsung nor Songdo: on its own it would never be chosen
+    text = _verified(_generator().generate("How large is Samsung Biologics' Songdo site?", hits, max_sentences=2),
+                     hits)
+    assert "604,000" in text and "784,000" in text and "fill-finish" not in text
+
+
+def test_a_pointer_to_the_source_does_not_lower_the_evidence_coverage() -> None:
+    hits = [_hit("risks", RISKS, "Cell therapy deals")]
+    generator = _generator()
+    plain = generator.generate("Which CAR-T therapies has China's regulator approved?", hits).coverage
+    pointed = generator.generate("Which CAR-T therapies has China's regulator approved, according to our "
+                                 "cell therapy briefing?", hits).coverage
+    assert pointed >= plain > 0
+
+
+def test_an_unknown_hyphenated_word_is_read_as_its_words() -> None:
+    known = {"data", "heavy", "ai", "partnerships", "china"}
+    generator = ExtractiveGenerator(lambda term: 1.0 if term in known else 9.0)
+    hits = [_hit("ai", "## AI\n\nData heavy AI partnerships in China need data controls.", "AI")]
+    joined = generator.generate("Are data-heavy AI partnerships in China risky?", hits).coverage
+    assert joined > 0.5  # "data-heavy", unseen in the collection, counts as "data" and "heavy"
