@@ -98,10 +98,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from advisor.api import create_app
 
-    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
-    app = create_app(settings)
+    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port,
+                                           "workers": args.workers or settings.workers})
     print(f"advisor serving on http://{settings.host}:{settings.port} (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return 0
+    if settings.ui_enabled:
+        print("error: the UI keeps each visitor's session in one process, so it runs with one worker: set "
+              "ADVISOR_UI_ENABLED=false to serve the API alone with several workers", file=sys.stderr)
+        return 2
+    # each worker process builds its own app, reading the settings as this process did: env vars and config file
+    if args.config:
+        os.environ["ADVISOR_CONFIG"] = str(Path(args.config).resolve())
+    uvicorn.run("advisor.api.app:app_for_worker", factory=True, workers=settings.workers, host=settings.host,
+                port=settings.port, log_level="info")
     return 0
 
 
@@ -177,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP API")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, help="API worker processes (needs ADVISOR_UI_ENABLED=false; default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("stats", help="what the index holds")

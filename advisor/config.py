@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # sentence-transformers model directory); "hash" is the deterministic fake for tests.
     embedder: Literal["minilm", "hash"] = "minilm"
     embedder_path: Path | None = None
+    # "onnx" runs the embedder with ONNX Runtime (same vectors, less CPU), exported once into embedder_cache
+    # (default ~/.cache/advisor, shared by every data dir); PyTorch when the export is not possible. "torch": PyTorch
+    embedder_runtime: Literal["onnx", "torch"] = "onnx"
+    embedder_cache: Path | None = None
     embed_batch_size: int = 32
 
     # chunking (in words; MiniLM reads at most 256 word pieces, about 190 words)
@@ -92,11 +96,13 @@ class Settings(BaseSettings):
     ui_enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    # API worker processes; more than one needs ui_enabled=false (the UI's sessions live in one process)
+    workers: int = 1
     max_question_chars: int = 2000
     max_history_turns: int = 20
 
     @field_validator("top_k", "candidates", "rrf_k", "embed_batch_size", "answer_max_sentences", "llm_n_ctx",
-                     "llm_n_threads", "llm_max_tokens", "llm_evidence_sentences")
+                     "llm_n_threads", "llm_max_tokens", "llm_evidence_sentences", "workers")
     @classmethod
     def _positive(cls, value: int, info: object) -> int:
         if value <= 0:
@@ -119,6 +125,12 @@ class Settings(BaseSettings):
             raise ValueError("generator 'openai' needs ADVISOR_LLM_BASE_URL (e.g. http://localhost:11434/v1) and "
                              "ADVISOR_LLM_API_MODEL (and ADVISOR_LLM_API_KEY when the endpoint wants one)")
         return self
+
+    @property
+    def embedder_cache_dir(self) -> Path:
+        if self.embedder_cache is not None:
+            return self.embedder_cache
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "advisor"
 
     @property
     def models_dir(self) -> Path:

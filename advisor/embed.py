@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -121,7 +122,8 @@ class SentenceTransformerEmbedder:
 
     QUERY_BATCH_TEXTS = 4  # calls this small (questions) go through the QueryBatcher; ingest batches run directly
 
-    def __init__(self, model_path: Path, batch_size: int = 32) -> None:
+    def __init__(self, model_path: Path, batch_size: int = 32, *, onnx_cache: Path | None = None,
+                 threads: int = 2) -> None:
         if not Path(model_path).is_dir():
             raise FileNotFoundError(
                 f"embedding model directory {model_path} not found: set ADVISOR_EMBEDDER_PATH to a "
@@ -136,6 +138,13 @@ class SentenceTransformerEmbedder:
         self._run_lock = threading.Lock()
         self._queries = QueryBatcher(self._encode)
         self.dim = 384
+        # where the ONNX export is kept; None runs the model with PyTorch
+        self.onnx_cache, self.threads = onnx_cache, threads
+        self._onnx: Callable[[list[str]], np.ndarray] | None = None
+
+    @property
+    def runtime(self) -> str:
+        return "onnx" if self._onnx is not None else "torch"
 
     def warm_up(self) -> None:
         with self._lock:
@@ -147,6 +156,10 @@ class SentenceTransformerEmbedder:
             model = SentenceTransformer(str(self.model_path), device="cpu")
             get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self.dim = int(get_dim() or 384)
+            if self.onnx_cache is not None:
+                from advisor.embed_onnx import load_onnx_encoder
+
+                self._onnx = load_onnx_encoder(model, self.model_path, self.onnx_cache, threads=self.threads)
             self._model = model
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -162,6 +175,8 @@ class SentenceTransformerEmbedder:
         # one model call at a time: torch already spreads a call over the cores, and concurrent calls from
         # server threads only thrash them
         with self._run_lock:
+            if self._onnx is not None:
+                return self._encode_onnx(self._onnx, texts)
             vectors = self._model.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -171,9 +186,20 @@ class SentenceTransformerEmbedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
+    def _encode_onnx(self, encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+        # texts of similar length share a batch, so little of each batch is padding
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for lo in range(0, len(order), self.batch_size):
+            rows = order[lo:lo + self.batch_size]
+            out[rows] = encode([texts[i] for i in rows])
+        return out
+
 
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "hash":
         return HashEmbedder()
     path = settings.embedder_path or packaged_minilm_path()
-    return SentenceTransformerEmbedder(path, batch_size=settings.embed_batch_size)
+    onnx_cache = settings.embedder_cache_dir if settings.embedder_runtime == "onnx" else None
+    return SentenceTransformerEmbedder(path, batch_size=settings.embed_batch_size, onnx_cache=onnx_cache,
+                                       threads=os.cpu_count() or 2)

@@ -20,7 +20,8 @@ PROSPECT = "prospect-key-0123456789abcdefg"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A small ingested corpus and the environment a server over it runs with."""
     root = tmp_path_factory.mktemp("api")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -37,6 +38,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ingest = subprocess.run([sys.executable, "-m", "advisor.cli", "ingest", str(corpus)], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
+    return root, env
+
+
+@pytest.fixture(scope="module")
+def server(api_env: tuple[Path, dict[str, str]]) -> Iterator[str]:
+    root, env = api_env
     port = free_port()
     log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
@@ -222,3 +229,33 @@ def test_anonymous_rate_limit(settings, mini_corpus) -> None:  # type: ignore[no
         keyed = client.post("/v1/ask", json={"question": "Japan PMDA"}, headers={"X-API-Key": "dev-consultant-key"})
     assert codes == [200, 200, 429]
     assert keyed.status_code == 200  # development mode, no keys configured: the dev key works
+
+
+def test_several_workers_serve_the_api(api_env: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """`serve --workers 2`: two processes on one port, each answering from the same index."""
+    _, env = api_env
+    port = free_port()
+    log = open(tmp_path / "workers.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port), "--workers", "2"],
+                            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/healthz")
+        answers = [_ask(url, "What did AstraZeneca agree with CSPC?") for _ in range(6)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+    assert all(a.status_code == 200 for a in answers)
+    assert all("$5.3bn" in a.json()["text"] for a in answers)
+    started = (tmp_path / "workers.log").read_text()
+    assert started.count("Started server process") == 2, started[-2000:]
+
+
+def test_several_workers_refuse_to_run_the_ui(tmp_path: Path) -> None:
+    env = {**os.environ, "ADVISOR_EMBEDDER": "hash", "ADVISOR_DATA_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
+    env.pop("ADVISOR_UI_ENABLED", None)
+    done = subprocess.run([sys.executable, "-m", "advisor.cli", "serve", "--port", str(free_port()), "--workers", "2"],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "ADVISOR_UI_ENABLED=false" in done.stderr

@@ -43,3 +43,39 @@ def test_a_failing_model_call_reaches_every_waiting_caller():
         batcher.embed(["anything"])
     with pytest.raises(RuntimeError, match="model exploded"):  # the worker survives the failure
         batcher.embed(["again"])
+
+
+@pytest.mark.model
+def test_onnx_runtime_gives_the_pytorch_vectors_and_exports_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from advisor.embed import SentenceTransformerEmbedder, packaged_minilm_path
+
+    texts = ["BIOSECURE", "Which Chinese biotechs licensed ADCs to Western pharma in 2024? " * 20, "Japan NHI"]
+    onnx = SentenceTransformerEmbedder(packaged_minilm_path(), batch_size=2, onnx_cache=tmp_path)
+    torch_only = SentenceTransformerEmbedder(packaged_minilm_path())
+    onnx.warm_up()
+    torch_only.warm_up()
+    assert (onnx.runtime, torch_only.runtime) == ("onnx", "torch")
+    np.testing.assert_allclose(onnx.embed(texts), torch_only.embed(texts), atol=1e-5)
+    np.testing.assert_allclose(onnx.embed(texts[:1]), torch_only.embed(texts[:1]), atol=1e-5)  # the query path
+    exported = list(tmp_path.glob("embedder-*.onnx"))
+    assert len(exported) == 1 and not list(tmp_path.glob("*.partial"))
+    stamp = exported[0].stat().st_mtime_ns
+    again = SentenceTransformerEmbedder(packaged_minilm_path(), onnx_cache=tmp_path)
+    again.warm_up()
+    assert again.runtime == "onnx" and exported[0].stat().st_mtime_ns == stamp  # reused, not exported again
+
+
+@pytest.mark.model
+def test_a_failed_export_falls_back_to_pytorch(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from advisor import embed_onnx
+    from advisor.embed import SentenceTransformerEmbedder, packaged_minilm_path
+
+    def broken(model: object, target: object) -> None:
+        raise RuntimeError("exporter crashed")
+
+    monkeypatch.setattr(embed_onnx, "_export", broken)
+    embedder = SentenceTransformerEmbedder(packaged_minilm_path(), onnx_cache=tmp_path)
+    embedder.warm_up()
+    assert embedder.runtime == "torch"
+    assert "exporter crashed" in caplog.text and "PyTorch" in caplog.text
+    assert embedder.embed(["still works"]).shape == (1, 384)

@@ -157,3 +157,25 @@ def test_a_corpus_under_a_hidden_folder_is_read_but_hidden_files_inside_it_are_n
     write_article(root / ".drafts", "draft", "An unpublished draft about a rumoured deal in 2026.")
     report = Advisor.from_settings(settings).ingest([root])
     assert report.ok and report.new == 1  # the article, not the hidden draft
+
+
+def test_a_read_document_is_current_after_an_edit_here_or_in_another_process(settings: Settings,
+                                                                             tmp_path: Path) -> None:
+    from advisor.index.catalog import Catalog
+
+    corpus = tmp_path / "edits"
+    corpus.mkdir()
+    path = write_article(corpus, "note", "Celltrion agreed to buy a plant in New Jersey for about $330m.")
+    advisor = _advisor(settings)
+    advisor.ingest([corpus])
+    assert "$330m" in advisor.store.catalog.document("note").text  # type: ignore[union-attr]
+    path.write_text(path.read_text().replace("$330m", "$331m"))
+    advisor.ingest([corpus])  # this process's own write: seen at once
+    assert "$331m" in advisor.store.catalog.document("note").text  # type: ignore[union-attr]
+
+    reader = Catalog(settings.index_dir / "catalog.sqlite3")  # a server process reading the same index
+    reader.RECHECK_S = 0.0
+    assert "$331m" in reader.document("note").text  # type: ignore[union-attr]
+    path.unlink()
+    advisor.ingest([corpus], prune=True)
+    assert reader.document("note") is None  # another process's delete: seen once the generation is re-read

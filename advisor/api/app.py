@@ -7,8 +7,7 @@ the Advisor and Records; no retrieval, SQL or prompt logic lives here."""
 import itertools
 import json
 import logging
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +23,7 @@ from advisor import __version__
 from advisor.advisor import Advisor, InputError
 from advisor.api import metrics as m
 from advisor.api import openai_compat
+from advisor.api.middleware import LimitsAndMetrics
 from advisor.api.schemas import AskBody, ChatBody, FeedbackBody, LeadBody
 from advisor.config import Audience, Settings
 from advisor.limits import SlidingWindow
@@ -75,19 +75,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"])
 
-    @app.middleware("http")
-    async def limits_and_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_request_bytes:
-            response: Response = _error(413, f"request body is {length} bytes; the limit is "
-                                             f"{settings.max_request_bytes}")
-        else:
-            response = await call_next(request)
-        route = request.scope.get("route")
-        registry.observe(getattr(route, "path", "unmatched"), request.method, response.status_code,
-                         time.perf_counter() - started)
-        return response
+    app.add_middleware(LimitsAndMetrics, registry=registry, max_request_bytes=settings.max_request_bytes)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -193,8 +181,10 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         return Response(registry.render(), media_type=m.CONTENT_TYPE)
 
     @app.post("/v1/ask", response_model=Answer)
-    async def ask(body: AskBody, who: Caller) -> Answer:
-        return await run_in_threadpool(answer_for, body, who)
+    async def ask(body: AskBody, who: Caller) -> Response:
+        answer = await run_in_threadpool(answer_for, body, who)
+        # already a validated Answer: serialise it once instead of re-validating it through response_model
+        return Response(answer.model_dump_json(), media_type="application/json")
 
     @app.post("/v1/ask/stream")
     async def ask_stream(body: AskBody, who: Caller) -> StreamingResponse:
@@ -261,6 +251,16 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
 
     ui_mounted = _mount_ui(app, settings, the_advisor_, records_)
     return app
+
+
+def app_for_worker() -> FastAPI:
+    """The app of one worker process of `advisor serve --workers N` (settings from env vars and config file)."""
+    from advisor.config import load_settings
+
+    settings = load_settings()
+    # the anonymous rate limit is counted in each process: share it out so the whole server keeps to it
+    per_worker = max(1, settings.anonymous_requests_per_minute // settings.workers)
+    return create_app(settings.model_copy(update={"anonymous_requests_per_minute": per_worker}))
 
 
 def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Records) -> bool:

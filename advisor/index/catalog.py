@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,8 +52,12 @@ class Catalog:
         self._db.executescript(_SCHEMA)
         # chunks never change under their id (it hashes their text and metadata), so a read chunk can be kept
         self._chunks: dict[str, Chunk] = {}
+        self._documents: dict[str, Document] = {}
+        self._documents_generation, self._documents_checked = -1, 0.0
 
     CHUNK_CACHE = 50_000
+    DOCUMENT_CACHE = 2_000
+    RECHECK_S = 1.0  # how stale this process's view of another process's ingest may be
 
     def close(self) -> None:
         self._db.close()
@@ -81,6 +86,8 @@ class Catalog:
 
     def _bump(self, db: sqlite3.Connection) -> None:
         self.set_state("generation", str(self.generation + 1), db)
+        self._documents.clear()
+        self._documents_checked = 0.0
 
     # files ---------------------------------------------------------------------------------
     def files(self) -> dict[str, FileRecord]:
@@ -229,10 +236,24 @@ class Catalog:
                    json.loads(regions) if regions else [])
 
     def document(self, doc_id: str) -> Document | None:
+        """The document as stored. Read ones are kept until the generation changes: at once for this
+        process's own writes, within RECHECK_S for another process's ingest."""
+        now = time.monotonic()
+        if now - self._documents_checked >= self.RECHECK_S:
+            self._documents_checked = now
+            if self.generation != self._documents_generation:
+                self._documents.clear()
+                self._documents_generation = self.generation
+        if doc_id in self._documents:
+            return self._documents[doc_id]
         row = self._db.execute("SELECT text, meta, pages FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         if row is None:
             return None
-        return Document(doc_id, row[0], json.loads(row[1]), [tuple(p) for p in json.loads(row[2])])
+        document = Document(doc_id, row[0], json.loads(row[1]), [tuple(p) for p in json.loads(row[2])])
+        if len(self._documents) > self.DOCUMENT_CACHE:
+            self._documents.clear()
+        self._documents[doc_id] = document
+        return document
 
     def counts(self) -> dict[str, int]:
         q = self._db.execute
