@@ -107,12 +107,23 @@ def test_stream_answer_grows_then_logs_and_remembers(indexed: Advisor, tmp_path:
     records = Records(tmp_path / "records.db")
     session = ChatSession()
     steps = list(stream_answer(indexed, records, session, "How much did AstraZeneca pay CSPC upfront?"))
-    partial = [text for text, answer in steps if answer is None]
-    final_text, answer = steps[-1]
+    assert steps[0].text == "" and steps[0].answer is None and steps[0].reading  # the sources, before any text
+    assert all(step.reading == () for step in steps[1:])
+    partial = [step.text for step in steps[1:] if step.answer is None]
+    final_text, answer, _ = steps[-1]
     assert len(partial) > 1 and all(final_text.startswith(p.rstrip()) for p in partial)
+    assert set(steps[0].reading) >= {c.title for c in answer.citations}  # type: ignore[union-attr]
     assert answer is not None and answer.citations and answer.answer_id
     assert records.answer(answer.answer_id).conversation_id == session.conversation_id
     assert [t.role for t in session.history] == ["user", "assistant"] and session.last_answer is answer
+
+
+def test_the_reading_line_names_the_sources_found() -> None:
+    from ui.render import reading
+
+    assert reading(("AstraZeneca and CSPC",)) == "_Reading 1 source (AstraZeneca and CSPC) and writing a cited answer…_"
+    assert reading(("A", "B", "C", "D")).startswith("_Reading 4 sources (A; B; C; …)")
+    assert "Looking" in reading(())
 
 
 def test_drafts_are_logged_in_the_consultants_conversation(indexed: Advisor, tmp_path: Path) -> None:

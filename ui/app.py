@@ -107,9 +107,10 @@ class Callbacks:
         user = {"role": "user", "content": question}
         yield ([*chat, user], session, "", gr.skip(), gr.skip(), gr.update(visible=False), "")
         try:
-            for text, answer in stream_answer(self.advisor, self.records, session, question):
+            for text, answer, reading in stream_answer(self.advisor, self.records, session, question):
                 if answer is None:
-                    yield ([*chat, user, {"role": "assistant", "content": text}], *(gr.skip() for _ in range(6)))
+                    content = text or render.reading(reading)
+                    yield ([*chat, user, {"role": "assistant", "content": content}], *(gr.skip() for _ in range(6)))
                     continue
                 bubble = {"role": "assistant", "content": render.answer_markdown(answer)}
                 choices = render.citation_choices(answer)

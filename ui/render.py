@@ -38,6 +38,15 @@ def answer_markdown(answer: Answer) -> str:
     return f'{text}\n\n<div class="mr-chart-wrap">{chart}</div>' if chart else text
 
 
+def reading(titles: tuple[str, ...]) -> str:
+    """What the chat bubble says while the answer is being written from the sources found."""
+    if not titles:
+        return "_Looking through our sources…_"
+    named = "; ".join(titles[:3]) + ("; …" if len(titles) > 3 else "")
+    many = "source" if len(titles) == 1 else "sources"
+    return f"_Reading {len(titles)} {many} ({named}) and writing a cited answer…_"
+
+
 def citation_choices(answer: Answer | None) -> list[tuple[str, str]]:
     """(label, value) pairs for the list of an answer's citations."""
     if answer is None:
@@ -127,7 +136,8 @@ def draft_outcome(answer: Answer) -> tuple[str, Literal["info", "ok"]]:
         return "Our sources don't cover this question, so there is nothing to draft from. Try wider filters.", "info"
     internal = any(c.audience == "internal" for c in answer.citations)
     note = " It cites internal sources: remove them before sending to a client." if internal else ""
-    return f"Draft ready with {len(answer.citations)} cited passage(s). Edit it, then export.{note}", "ok"
+    n = len(answer.citations)
+    return f"Draft ready with {n} cited passage{'' if n == 1 else 's'}. Edit it, then export.{note}", "ok"
 
 
 def status(message: str, kind: Literal["info", "ok", "error"] = "info") -> str:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from advisor.advisor import Advisor, InputError
 from advisor.config import Audience
@@ -76,21 +76,32 @@ def conversation_for(records: Records, session: ChatSession | ConsultantSession,
     return session.conversation_id
 
 
-def stream_answer(advisor: Advisor, records: Records, session: ChatSession,
-                  question: str) -> Iterator[tuple[str, Answer | None]]:
-    """Yield the answer text as it grows, then the full text with the logged Answer."""
+class StreamStep(NamedTuple):
+    text: str  # the answer so far
+    answer: Answer | None = None  # the logged Answer, on the last step only
+    reading: tuple[str, ...] = ()  # titles of the sources found, on a step before any text
+
+
+def stream_answer(advisor: Advisor, records: Records, session: ChatSession, question: str) -> Iterator[StreamStep]:
+    """The answer text as it grows, then the full text with the logged Answer.
+
+    When sources were found, a first step names them, so the chat can say what is being read while a
+    language model writes (seconds on a CPU).
+    """
     text, answer = "", None
     for event in advisor.stream(question, audience=session.audience, history=session.history):
-        if event["event"] == "delta":
+        if event["event"] == "sources" and event["data"]:
+            yield StreamStep("", reading=tuple(str(source["title"]) for source in event["data"]))
+        elif event["event"] == "delta":
             text += event["data"]
-            yield text, None
+            yield StreamStep(text)
         elif event["event"] == "answer":
             answer = Answer.model_validate(event["data"])
     if answer is None:
         raise RuntimeError("the advisor's stream ended without an answer")
     records.log_answer(conversation_for(records, session, session.audience), answer)
     session.remember(question, answer, advisor.settings.max_history_turns)
-    yield answer.text, answer
+    yield StreamStep(answer.text, answer)
 
 
 def parse_link(target: str) -> tuple[str, int]:
