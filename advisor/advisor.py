@@ -122,7 +122,8 @@ class Advisor:
         # the extractive generator also selects the evidence an LLM reads, and is the fallback when
         # nothing an LLM wrote survives verification
         self.extractive = ExtractiveGenerator(lambda term: self.store.lexical().idf(term),
-                                              max_sentences=settings.answer_max_sentences)
+                                              max_sentences=settings.answer_max_sentences,
+                                              following=self.retriever.following)
         self.generator = generator or make_generator(settings, self.extractive)
         self._gate = gate
         self.analytics = DealAnalytics(store.catalog)

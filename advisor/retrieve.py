@@ -19,7 +19,7 @@ from advisor.embed import Embedder
 from advisor.index.store import IndexStore
 from advisor.ingest.deals import COUNTRIES
 from advisor.text import company_key
-from advisor.types import Hit
+from advisor.types import Chunk, Hit
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,16 @@ class HybridRetriever:
                     matrix[lo + offset] = found[cid]
         self._vectors = matrix
         return matrix
+
+    def following(self, chunk: Chunk, n: int) -> list[Chunk]:
+        """Up to `n` chunks that follow `chunk` in its document, for whoever was allowed to see `chunk`.
+
+        Every filter a hit passed reads document metadata, which a document's chunks share; a neighbour must
+        still carry the same document id and audience, so even an inconsistent catalog never shows an internal
+        chunk after a public one.
+        """
+        return [c for c in self.store.catalog.next_chunks(chunk.chunk_id, n)
+                if c.doc_id == chunk.doc_id and c.meta.get("audience") == chunk.meta.get("audience")]
 
     def superseded_by(self, doc_id: str) -> str | None:
         return self._rows().superseded.get(doc_id)

@@ -18,12 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from advisor.generate import Draft, DraftStream
-from advisor.generate.lists import ListBlock, list_blocks, tables
+from advisor.generate.lists import (
+    ListBlock,
+    announced_count,
+    announced_items,
+    announces_elsewhere,
+    list_blocks,
+    tables,
+)
 from advisor.index.lexical import tokenize
 from advisor.ingest.meta import date_str
 from advisor.intent import is_comparison, is_list_question, list_focus, without_source_reference
 from advisor.text import clean_markdown, numbers, sentence_spans
-from advisor.types import Citation, Hit
+from advisor.types import Chunk, Citation, Hit
 
 _MONEY_Q = re.compile(
     r"\b(how much|value|valued|worth|upfront|paid|pay|price|cost|fee|milestone|royalt|terms|agree|deal|sign|"
@@ -65,6 +72,7 @@ class _Candidate:
     score: float
     coverage: float
     header: tuple[int, int] | None = None  # a table row is read, shown and cited under its table's header row
+    heading: tuple[int, int] | None = None  # a section's first sentence standing for the section, under its heading
 
 
 @dataclass
@@ -89,16 +97,28 @@ class _Query:
         return terms | joined if joined else terms
 
 
+Following = Callable[[Chunk, int], list[Chunk]]
+# items read when a cue announces sections without saying how many
+UNCOUNTED_ITEMS = 5
+
+
 class ExtractiveGenerator:
     """`list_factor` and `compare_factor` widen the sentence budget for a list question (its items are the
-    answer) and for a comparison (each side needs its evidence)."""
+    answer) and for a comparison (each side needs its evidence).
+
+    `following(chunk, n)` gives the chunks after a hit's chunk in its document, to the same reader: a chosen
+    sentence that announces an enumeration its own section does not hold ("Four deals illustrate the range:")
+    is followed by the sections it announces, each as its heading and first sentence. Without it, a cue stays
+    alone.
+    """
 
     def __init__(self, idf: Callable[[str], float], *, max_sentences: int = 5, max_hits: int = 6,
-                 list_factor: float = 2.0, compare_factor: float = 1.4) -> None:
+                 list_factor: float = 2.0, compare_factor: float = 1.4, following: Following | None = None) -> None:
         for name, factor in (("list_factor", list_factor), ("compare_factor", compare_factor)):
             if factor < 1:
                 raise ValueError(f"{name} must be at least 1, got {factor}")
         self._idf = idf
+        self._following = following
         self.max_sentences = max_sentences
         self.max_hits = max_hits
         self.list_factor = list_factor
@@ -188,10 +208,37 @@ class ExtractiveGenerator:
             if not _is_new(cand, chosen):
                 continue
             chosen.append(cand)
+            chosen.extend(item for item in self._announced(cand) if _is_new(item, chosen))
             follow = _continuation(cand)
             if follow is not None and len(chosen) < limit and _is_new(follow, chosen):
                 chosen.append(follow)
         return self._compose(chosen, coverage=best_coverage)
+
+    def _announced(self, cue: _Candidate) -> list[_Candidate]:
+        """When `cue` ends its chunk or section announcing an enumeration, what it announces, read on into the
+        chunks after it: as many sections as it counts, each its heading and first sentence, or the bullet items
+        that continue in the next chunk."""
+        chunk = cue.hit.chunk
+        if self._following is None or not announces_elsewhere(chunk.text, (cue.start, cue.end)):
+            return []
+        wanted = announced_count(chunk.text[cue.start:cue.end]) or UNCOUNTED_ITEMS
+        sources, covered = [chunk], chunk.char_start + cue.end
+        texts = [(chunk.text, cue.end)]
+        for source in self._following(chunk, 2 * wanted):
+            texts.append((source.text, max(0, covered - source.char_start)))  # chunks may overlap: read on from
+            sources.append(source)                                             # where the previous one ended
+            covered = max(covered, source.char_end)
+        out = []
+        for index, item in announced_items(texts, wanted):
+            source = sources[index]
+            read = [*item.spans, *([item.heading] if item.heading else [])]
+            if any(is_instruction(source.text[a:b]) for a, b in read):
+                continue
+            hit = cue.hit if source is chunk else Hit(source, 0.0)
+            for a, b in item.spans:
+                out.append(_Candidate(cue.hit_rank, hit, a, b, set(tokenize(source.text[a:b])), cue.score,
+                                      cue.coverage, heading=item.heading))
+        return out
 
     def _best_list(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[_Candidate]:
         """The enumeration that best answers a list question, cue and items together, or nothing.
@@ -253,8 +300,9 @@ class ExtractiveGenerator:
         groups: list[list[_Candidate]] = []
         for cand in chosen:
             prev = groups[-1][-1] if groups else None
+            lead = cand.heading[0] if cand.heading else cand.start
             adjacent = (prev is not None and prev.hit.chunk.chunk_id == cand.hit.chunk.chunk_id
-                        and not prev.hit.chunk.text[prev.end:cand.start].strip())
+                        and not prev.hit.chunk.text[prev.end:lead].strip())
             if adjacent:
                 groups[-1].append(cand)
             else:
@@ -263,7 +311,7 @@ class ExtractiveGenerator:
         citations: list[Citation] = []
         for n, group in enumerate(groups, start=1):
             chunk = group[0].hit.chunk
-            head = group[0].header
+            head = group[0].header or group[0].heading
             lo, hi = (head[0] if head else group[0].start), group[-1].end
             parts.extend(_with_marker(_display(chunk.text, c), n) for c in group)
             meta = chunk.meta
@@ -328,7 +376,11 @@ def _continuation(cand: _Candidate) -> _Candidate | None:
 
 
 def _display(text: str, cand: _Candidate) -> str:
-    """A sentence as shown: Markdown removed; a table row as "label — column: value; column: value"."""
+    """A sentence as shown: Markdown removed; a table row as "label — column: value; column: value"; a section's
+    first sentence as "heading — sentence"."""
+    if cand.heading is not None:
+        heading = clean_markdown(text[cand.heading[0]:cand.heading[1]]).rstrip(" .:;?!")
+        return f"{heading} — {clean_markdown(text[cand.start:cand.end])}"
     if cand.header is None:
         return clean_markdown(text[cand.start:cand.end])
     columns, cells = (_cells(text[a:b]) for a, b in (cand.header, (cand.start, cand.end)))

@@ -203,6 +203,20 @@ class Catalog:
             if cid in found:
                 yield found[cid]
 
+    def next_chunks(self, chunk_id: str, n: int) -> list[Chunk]:
+        """The `n` chunks of the same document that start after `chunk_id` does, in document order ([] for an
+        unknown id). Chunk ids are "<doc id>#<hash>", so the primary key's range finds a document's chunks."""
+        if n <= 0:
+            return []
+        row = self._db.execute("SELECT doc_id, char_start FROM chunks WHERE chunk_id=?", (chunk_id,)).fetchone()
+        if row is None:
+            return []
+        doc_id, start = row
+        ids = [r[0] for r in self._db.execute(
+            "SELECT chunk_id FROM chunks WHERE chunk_id >= ? AND chunk_id < ? AND doc_id = ? AND char_start > ? "
+            "ORDER BY char_start, chunk_id LIMIT ?", (f"{doc_id}#", f"{doc_id}$", doc_id, start, n))]
+        return list(self.iter_chunks(ids))
+
     def documents_of_type(self, doc_type: str) -> tuple[int, list[tuple[str, str, dict[str, Any], str]]]:
         """(generation, [(doc id, text, meta, first chunk id)]) for one doc type, read as one snapshot."""
         with self.transaction() as db:
