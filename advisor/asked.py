@@ -15,16 +15,27 @@ Kind = Literal["money", "number", "date"]
 _ASKS_MONEY = re.compile(
     r"\b(how much (?:\w+ ){0,6}?(?:pay|paid|cost|worth|spen[dt]|upfront|receiv\w*|raise[sd]?)|"
     r"what (?:was|were|is|are) the (?:upfront|up-front|milestones?|financial terms|terms|price|"
-    r"valuation|revenues?|sales|fees?)|(?:what|which) (?:upfront|up-front|price|fee|valuation|milestones?)|"
+    r"valuation|revenues?|sales|fees?)|(?:what|which) (?:[A-Z]{2,5} )?(?:upfront|up-front|price|fee|valuation|"
+    r"milestones?)|"
     r"financial terms|revenues?|how (?:big|large) (?:was|is) the (?:upfront|payment))\b", re.I)
 _ASKS_NUMBER = re.compile(r"\b(how many|what (?:share|percentage|proportion|rate|hazard ratio|number)|"
                           r"hazard ratio|response rate)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\b(on what (?:exact )?date|what (?:exact )?date|which date|by what date)\b",
                         re.I)
 
+# the money a question names: an answer must state an amount of *that* kind, not any amount
+_FIELDS = {"upfront": r"up[- ]?front", "milestone": r"milestone", "price": r"pric(?:e|es|ed|ing)\b",
+           "fee": r"\bfees?\b", "revenue": r"revenues?|\bsales\b|turnover", "valuation": r"valu(?:ation|ed)",
+           "royalt": r"royalt"}
+_FIELD_IN_QUESTION = {name: re.compile(pattern if name != "revenue" else r"revenues?|\bsales\b", re.I)
+                      for name, pattern in _FIELDS.items()}
+_CLAUSE = re.compile(r"[^,;:()\n]+")
+_NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
+
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)\b|"
                     r"\b(?:USD|EUR|GBP|JPY|RMB|CNY|yen|yuan)\b", re.I)
-_NUMBER = re.compile(r"\d")
+# a count or measure: digits that are not a year and not part of a code (BB-1701, HRS9531), or a number word
+_NUMBER = re.compile(r"(?<![\w-])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![\w-])|" + _NUMBER_WORDS, re.I)
 _DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
                    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
 
@@ -40,7 +51,20 @@ def asked_kind(question: str) -> Kind | None:
     return None
 
 
-def states(kind: Kind, text: str) -> bool:
-    """Whether `text` states any value of that kind (not whether it is the right one)."""
+def asked_fields(question: str) -> list[str]:
+    """The kinds of money a question names (upfront, milestone, price, fee, revenue, valuation, royalty)."""
+    return [name for name, pattern in _FIELD_IN_QUESTION.items() if pattern.search(question)]
+
+
+def states(kind: Kind, text: str, fields: list[str] | None = None) -> bool:
+    """Whether `text` states a value of that kind (not whether it is the right one).
+
+    With `fields` (money only), the amount must sit in the same clause as one of those words: "upfront $50m,
+    milestones not reported" states an upfront but no milestones.
+    """
     pattern = {"money": _MONEY, "number": _NUMBER, "date": _DATE}[kind]
-    return pattern.search(re.sub(r"\[\d+\]", "", text)) is not None
+    text = re.sub(r"\[\d+\]", "", text)
+    if kind != "money" or not fields:
+        return pattern.search(text) is not None
+    named = re.compile("|".join(_FIELDS[f] for f in fields), re.I)
+    return any(pattern.search(clause) and named.search(clause) for clause in _CLAUSE.findall(text))

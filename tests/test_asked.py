@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.asked import asked_kind, states
+from advisor.asked import asked_fields, asked_kind, states
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -28,3 +28,28 @@ def test_an_answer_states_a_value_of_that_kind_or_not() -> None:
     assert not states("number", "The trial met its primary endpoint [1].")  # a citation number is not a value
     assert states("date", "The House passed it on 11 December 2025 [1].")
     assert not states("date", "The House has passed the bill [3].")
+
+
+def test_a_named_kind_of_money_must_be_stated_as_that_kind() -> None:
+    record = "Duality Biologics–Avenzo Therapeutics deal value: upfront $50m, milestones not reported [2]."
+    assert states("money", record, ["upfront"])
+    assert not states("money", record, ["milestone"])  # an amount next to another field answers nothing
+    assert states("money", "The deal included $200m in upfront cash [1].", ["upfront"])
+    assert not states("money", "China accounted for $6.4bn of AstraZeneca's sales [4].", ["upfront"])
+    assert states("money", "China accounted for $6.4bn of AstraZeneca's sales [4].", ["revenue"])
+    assert states("money", "Pfizer paid $1.25bn [1].")  # no field named: any amount
+
+
+def test_which_money_a_question_names() -> None:
+    assert asked_fields("What NHI price did Japan set for Leqembi?") == ["price"]
+    assert asked_kind("What NHI price did Japan set for Leqembi?") == "money"
+    assert asked_fields("What milestones are attached to the licence?") == ["milestone"]
+    assert asked_fields("What were Akeso's total revenues in 2024?") == ["revenue"]
+    assert asked_fields("How much did AstraZeneca pay CSPC?") == []
+
+
+def test_a_year_or_a_code_is_not_a_count() -> None:
+    assert not states("number", "HARMONi-2 enrolled only patients in China in 2022 [1].")
+    assert not states("number", "The licence covers HRS9531 and BB-1701 [2].")
+    assert states("number", "It enrolled 398 patients [1].")
+    assert states("number", "Four deals illustrate the range [1].")
