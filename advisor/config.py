@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     llm_model: str = "qwen2.5-coder-1.5b"
     llm_n_ctx: int = 4096
     llm_n_threads: int = 2
+    # llama.cpp's fused attention kernel (see benchmarks/results/llm.json for what it does to first-token time)
+    llm_flash_attn: bool = False
     llm_max_tokens: int = 320
     llm_temperature: float = 0.0
     # evidence compression: the model reads at most this many selected sentences, not whole chunks

@@ -146,6 +146,7 @@ def bench_model(name: str, base: Advisor, questions: list[dict[str, Any]], prefi
         if dropped else 0.0,
         "prefix_reuse_first_token_ms": {"cold_cache": summary(cold), "system_prompt_cached": summary(warm)},
         "settings": {"n_ctx": settings.llm_n_ctx, "n_threads": settings.llm_n_threads,
+                     "flash_attn": settings.llm_flash_attn,
                      "max_tokens": settings.llm_max_tokens, "evidence_sentences": settings.llm_evidence_sentences},
     }
     chat._llm = None  # noqa: SLF001 - free the model before the next one loads

@@ -71,7 +71,7 @@ def make_generator(settings: Settings, extractive: ExtractiveGenerator) -> Gener
         from advisor.generate.llamacpp import LlamaCppChat
 
         chat = LlamaCppChat(settings.llm_model, settings.models_dir, n_ctx=settings.llm_n_ctx,
-                            n_threads=settings.llm_n_threads)
+                            n_threads=settings.llm_n_threads, flash_attn=settings.llm_flash_attn)
     else:
         from advisor.generate.openai_compat import OpenAIChat
 

@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 class LlamaCppChat:
     def __init__(self, model: str, models_dir: Path, *, n_ctx: int = 4096, n_threads: int = 2,
-                 n_batch: int = 512) -> None:
+                 n_batch: int = 512, flash_attn: bool = False) -> None:
         self.model = model
+        self.flash_attn = flash_attn
         self.models_dir = models_dir
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -43,7 +44,8 @@ class LlamaCppChat:
                                  "source, about 6 minutes)") from None
             log.info("loading %s (n_ctx=%d, n_threads=%d)", path, self.n_ctx, self.n_threads)
             self._llm = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                              n_threads_batch=self.n_threads, n_batch=self.n_batch, seed=0, verbose=False)
+                              n_threads_batch=self.n_threads, n_batch=self.n_batch, flash_attn=self.flash_attn, seed=0,
+                              verbose=False)
         return self._llm
 
     def warm_up(self, system_prompt: str | None = None) -> None:
