@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from advisor.config import load_settings
+from advisor.config import Settings, load_settings
 
 
 def test_env_overrides_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,3 +33,12 @@ def test_defaults_are_offline_and_embedded(monkeypatch: pytest.MonkeyPatch) -> N
     assert settings.chroma_url is None
     assert settings.data_dir == Path(".advisor")
     assert settings.embedder == "minilm"
+
+
+def test_answer_concurrency_follows_the_generator_unless_set(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert Settings(generator="extractive").answer_concurrency == 2  # CPU work: one thread per core
+    assert Settings(generator="llamacpp").answer_concurrency == 40  # answers mostly wait on the model
+    assert Settings(answer_threads=6).answer_concurrency == 6
+    with pytest.raises(ValueError, match="answer_threads must be greater than 0"):
+        Settings(answer_threads=0)

@@ -7,11 +7,12 @@ the Advisor and Records; no retrieval, SQL or prompt logic lives here."""
 import itertools
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, FastAPI, File, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +33,7 @@ from advisor.roles import Role, UnknownKey, audience_for, can_admin, resolve_rol
 from advisor.types import Answer, SourceView, Turn
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -66,6 +68,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     async def lifespan(app: FastAPI):  # noqa: ANN202 - FastAPI's lifespan protocol
         await run_in_threadpool(the_advisor_.warm_up)
         state["advisor"], state["records"] = the_advisor_, records_
+        state["answering"] = anyio.CapacityLimiter(settings.answer_concurrency)
         yield
 
     app = FastAPI(title="advisor", version=__version__, lifespan=lifespan,
@@ -180,9 +183,13 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     async def metrics() -> Response:
         return Response(registry.render(), media_type=m.CONTENT_TYPE)
 
+    async def answering(fn: Callable[..., T], *args: Any) -> T:
+        """Answer work runs on at most `answer_threads` threads; later requests wait their turn in order."""
+        return await anyio.to_thread.run_sync(fn, *args, limiter=state.get("answering"))
+
     @app.post("/v1/ask", response_model=Answer)
     async def ask(body: AskBody, who: Caller) -> Response:
-        answer = await run_in_threadpool(answer_for, body, who)
+        answer = await answering(answer_for, body, who)
         # already a validated Answer: serialise it once instead of re-validating it through response_model
         return Response(answer.model_dump_json(), media_type="application/json")
 
