@@ -195,7 +195,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
 
     @app.post("/v1/ask/stream")
     async def ask_stream(body: AskBody, who: Caller) -> StreamingResponse:
-        events = await run_in_threadpool(live_events, body, who)
+        events = await answering(live_events, body, who)
         # a sync iterator: Starlette pulls each event in a worker thread as the model produces it
         return StreamingResponse((_sse(e["event"], e["data"]) for e in events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
@@ -208,10 +208,10 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             raise ApiError(422, "the last message must come from the user")
         ask_body = AskBody(question=turns[-1].content[:2000] or " ", history=turns[:-1][-20:])
         if body.stream:
-            events = await run_in_threadpool(live_events, ask_body, who)
+            events = await answering(live_events, ask_body, who)
             return StreamingResponse(openai_compat.stream_events_as_chunks(events, body.model),
                                      media_type="text/event-stream")
-        answer = await run_in_threadpool(answer_for, ask_body, who)
+        answer = await answering(answer_for, ask_body, who)
         return JSONResponse(openai_compat.completion(answer, body.model))
 
     @app.get("/v1/sources/{doc_id}", response_model=SourceView)
