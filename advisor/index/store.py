@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from pathlib import Path
 
 from advisor.config import Settings
@@ -24,11 +23,6 @@ class IndexStore:
         self.catalog = Catalog(self.dir / "catalog.sqlite3")
         self._vectors = vectors
         self._lexical: LexicalIndex | None = None
-        self._checked = 0.0  # when the catalog's generation was last read
-
-    # how stale a server's view may be of an ingest run by another process (this process's own ingest
-    # replaces the lexical index at once). Reading the generation on every call cost ~13% of a loaded server.
-    RECHECK_S = 1.0
 
     @property
     def vectors(self) -> VectorIndex:
@@ -44,11 +38,7 @@ class IndexStore:
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index matching the catalog's generation; rebuilt and saved when stale or missing."""
-        now = time.monotonic()
-        if self._lexical is not None and now - self._checked < self.RECHECK_S:
-            return self._lexical
-        self._checked = now
-        generation = self.catalog.generation
+        generation = self.catalog.recent_generation()
         if self._lexical is not None and self._lexical.generation == generation:
             return self._lexical
         loaded = LexicalIndex.load(self.lexical_dir)
