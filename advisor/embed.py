@@ -10,12 +10,15 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from advisor.config import Settings
 from advisor.text import words
+
+if TYPE_CHECKING:
+    from advisor.embed_onnx import OnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +143,7 @@ class SentenceTransformerEmbedder:
         self.dim = 384
         # where the ONNX export is kept; None runs the model with PyTorch
         self.onnx_cache, self.threads = onnx_cache, threads
-        self._onnx: Callable[[list[str]], np.ndarray] | None = None
+        self._onnx: OnnxEncoder | None = None
 
     @property
     def runtime(self) -> str:
@@ -169,14 +172,16 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) <= self.QUERY_BATCH_TEXTS:  # questions from concurrent requests share model calls
             return self._queries.embed(texts)
-        return self._encode(texts)
+        return self._encode(texts, bulk=True)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], *, bulk: bool = False) -> np.ndarray:
+        if self._onnx is not None:
+            # ONNX Runtime sessions take concurrent calls, and questions have their own session: a question
+            # never waits behind an ingest batch
+            return self._encode_onnx(self._onnx, texts, bulk)
         # one model call at a time: torch already spreads a call over the cores, and concurrent calls from
         # server threads only thrash them
         with self._run_lock:
-            if self._onnx is not None:
-                return self._encode_onnx(self._onnx, texts)
             vectors = self._model.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -186,13 +191,13 @@ class SentenceTransformerEmbedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def _encode_onnx(self, encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+    def _encode_onnx(self, encode: OnnxEncoder, texts: list[str], bulk: bool) -> np.ndarray:
         # texts of similar length share a batch, so little of each batch is padding
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for lo in range(0, len(order), self.batch_size):
             rows = order[lo:lo + self.batch_size]
-            out[rows] = encode([texts[i] for i in rows])
+            out[rows] = encode([texts[i] for i in rows], bulk=bulk)
         return out
 
 

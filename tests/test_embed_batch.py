@@ -57,6 +57,14 @@ def test_onnx_runtime_gives_the_pytorch_vectors_and_exports_once(tmp_path) -> No
     assert (onnx.runtime, torch_only.runtime) == ("onnx", "torch")
     np.testing.assert_allclose(onnx.embed(texts), torch_only.embed(texts), atol=1e-5)
     np.testing.assert_allclose(onnx.embed(texts[:1]), torch_only.embed(texts[:1]), atol=1e-5)  # the query path
+    # questions run on a one-thread session, bulk batches on their own multi-threaded one
+    encoder = onnx._onnx
+    assert encoder is not None and encoder._bulk is None  # nothing bulk yet: that session is not open
+    many = [f"{t} ({i})" for i, t in enumerate(texts * 2)]  # more than a question batch
+    np.testing.assert_allclose(onnx.embed(many), torch_only.embed(many), atol=1e-5)
+    assert encoder._bulk is not None and encoder._bulk is not encoder._query
+    threads = [s.get_session_options().intra_op_num_threads for s in (encoder._query, encoder._bulk)]
+    assert threads == [1, 2]
     exported = list(tmp_path.glob("embedder-*.onnx"))
     assert len(exported) == 1 and not list(tmp_path.glob("*.partial"))
     stamp = exported[0].stat().st_mtime_ns
