@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 _ABBREVIATIONS = {
     "e.g", "i.e", "inc", "co", "corp", "ltd", "vs", "no", "mr", "ms", "dr", "st", "jr", "approx",
@@ -56,14 +57,15 @@ def content_words(text: str) -> list[str]:
             if w not in STOPWORDS and w not in QUESTION_WORDS and len(w) > 1]
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def numbers(text: str) -> frozenset[str]:
     """Numbers as written, normalised: '$5.3 bn' -> '5.3bn', '1,250' -> '1250'."""
     found = set()
     for match in _NUMBER.finditer(text):
         token = match.group(0).lower().replace(",", "").replace("$", "").replace(" ", "")
         token = token.replace("billion", "bn").replace("million", "m")
         found.add(token)
-    return found
+    return frozenset(found)
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from advisor.generate import Draft, DraftStream
 from advisor.generate.lists import (
@@ -54,6 +55,7 @@ _INSTRUCTION = re.compile(
     r"|^\s*(system|assistant)\s*:|<\|im_(start|end)\|>", re.I)
 
 
+@lru_cache(maxsize=8192)
 def is_instruction(sentence: str) -> bool:
     """True for a sentence that tries to instruct a model (prompt injection), not to inform."""
     return bool(_INSTRUCTION.search(sentence))
