@@ -259,3 +259,26 @@ def test_several_workers_refuse_to_run_the_ui(tmp_path: Path) -> None:
                           env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "ADVISOR_UI_ENABLED=false" in done.stderr
+
+
+def test_the_load_generator_reads_answers_and_errors_over_one_connection(server: str) -> None:
+    """benchmarks/load.py's minimal HTTP client: answers, a 4xx and a 422 in a row on one kept-alive connection."""
+    import asyncio
+
+    from benchmarks.load import Connection
+
+    async def three() -> list[tuple[int, bytes]]:
+        connection = Connection(server)
+        try:
+            return [await connection.post("/v1/ask", {"question": "How much did AstraZeneca pay CSPC upfront?"}),
+                    await connection.post("/v1/ask", {"question": "x" * 5000}),
+                    await connection.post("/v1/ask", {"wrong": "field"}),
+                    await connection.post("/v1/ask", {"question": "What did AstraZeneca agree with CSPC?"})]
+        finally:
+            await connection.close()
+
+    (ok, ok_body), (long, long_body), (bad, _), (again, again_body) = asyncio.run(three())
+    assert ok == 200 and "$110m" in json.loads(ok_body)["text"]
+    assert long in (413, 422) and "question" in json.loads(long_body)["error"].lower()
+    assert bad == 422
+    assert again == 200 and json.loads(again_body)["citations"]
