@@ -347,6 +347,18 @@ def test_answer_says_what_was_counted_and_what_was_missing(analytics: DealAnalyt
     assert answer is not None and "read as total deal value" in answer.text and "read as 2025" in answer.text
 
 
+def test_deals_that_match_but_report_no_such_figure_are_shown_and_not_an_answer(analytics: DealAnalytics) -> None:
+    unreported = [d for d in DEALS if d.upfront is None and d.licensee == "Candid Therapeutics"
+                  and d.licensor == "WuXi Biologics"]
+    assert unreported, "the corpus changed: pick another deal without a reported upfront"
+    answer = analytics.answer("How much did Candid Therapeutics pay WuXi Biologics upfront?", today=TODAY)
+    assert answer is not None and answer.citations  # the matching records are cited as context
+    assert "so there is no total to give" in answer.text
+    assert (answer.covered, answer.route) == (False, "partial")
+    reported = analytics.answer("Total upfront paid by Merck Sharp & Dohme", today=TODAY)
+    assert reported is not None and (reported.covered, reported.route) == (True, "analytics")
+
+
 def test_a_second_measure_named_is_summed_too_and_each_deal_shows_its_upfront_share(
         analytics: DealAnalytics) -> None:
     question = "How many deals did AstraZeneca sign with Chinese licensors in 2025, and their combined total value?"

@@ -308,6 +308,10 @@ def render_answer(question: str, result: DealResult, *, audience: str, also: lis
         lines = [f"No {'public ' if audience != 'internal' else ''}deal record matches the question."]
     text = "\n".join(lines + ([""] + deal_lines if deal_lines else []) + [""] + _counted(result, audience))
     sources = [Source(doc_id=c.doc_id, title=c.title, url=c.url, published=c.published) for c in citations]
-    return Answer(question=question, text=text.strip(), citations=citations, sources=sources, covered=True,
-                  route="analytics", audience=audience, evidence_score=1.0 if result.rows else 0.0,
+    # deals match but none reported the figure asked for: the records are shown, and it is not an answer
+    unreported = bool(result.rows) and query.operation in ("sum", "avg", "median") and result.value is None \
+        and not (query.compare or query.group_by)
+    return Answer(question=question, text=text.strip(), citations=citations, sources=sources,
+                  covered=not unreported, route="partial" if unreported else "analytics", audience=audience,
+                  evidence_score=1.0 if result.rows else 0.0,
                   notes=list(query.notes), table=table_rows(result), chart=chart(result, question))
