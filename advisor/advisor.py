@@ -19,7 +19,7 @@ from advisor.analytics import DealAnalytics, DealFilters, Side
 from advisor.analytics.query import DealQuery
 from advisor.analytics.render import render_answer
 from advisor.analytics.vocab import DEAL_TYPES, MODALITIES, STAGES, THERAPY_AREAS
-from advisor.asked import asked_fields, asked_kind, states
+from advisor.asked import asked_fields, asked_kind, states, subject_of
 from advisor.cite import Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
@@ -261,7 +261,8 @@ class Advisor:
             if result.citations:
                 answer.text, answer.citations = result.text, result.citations
         kind = asked_kind(query)
-        if answer.citations and kind and not states(kind, answer.text, asked_fields(query)):
+        about = subject_of(query, self.analytics.parser().companies_named) if answer.citations and kind else None
+        if answer.citations and kind and not states(kind, answer.text, asked_fields(query), about):
             # the sources are about the question but none states the value it asks for: say so, and say it
             # is not an answer (what was shown stays, cited, as context)
             gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, kind=kind).strip()

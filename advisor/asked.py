@@ -8,7 +8,10 @@ that its sources do not give the figure, instead of quoting around the gap.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Literal
+
+from advisor.text import sentence_spans
 
 Kind = Literal["money", "number", "date"]
 
@@ -36,6 +39,9 @@ _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million|k|th
                     r"\b(?:USD|EUR|GBP|JPY|RMB|CNY|yen|yuan)\b", re.I)
 # a count or measure: digits that are not a year and not part of a code (BB-1701, HRS9531), or a number word
 _NUMBER = re.compile(r"(?<![\w-])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![\w-])|" + _NUMBER_WORDS, re.I)
+# a drug code: capitals, an optional hyphen, three or more digits ("DB-1303", "HRS9531", "SSGJ-707"); shorter
+# ones are mostly targets and diseases (CD19, IL-23, PD-L1, COVID-19)
+_CODE = re.compile(r"\b[A-Z]{2,6}-?\d{3,5}[A-Z]?\b")
 _DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
                    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
 
@@ -56,15 +62,49 @@ def asked_fields(question: str) -> list[str]:
     return [name for name, pattern in _FIELD_IN_QUESTION.items() if pattern.search(question)]
 
 
-def states(kind: Kind, text: str, fields: list[str] | None = None) -> bool:
+def asset_codes(text: str) -> set[str]:
+    """Drug codes as written: 'BB-1701', 'HRS9531' (not fiscal years like FY2026)."""
+    return {c for c in _CODE.findall(text) if not re.fullmatch(r"FY-?\d{4}", c)}
+
+
+def subject_of(question: str, companies_in: Callable[[str], set[str]]) -> Callable[[str], bool] | None:
+    """Whether a sentence is about what the question names (its companies, its drug codes); None when the
+    question names neither.
+
+    "What upfront did Eisai pay Bliss for BB-1701?" is not answered by another deal's upfront quoted nearby:
+    a sentence counts when it names the question's drug code or, naming no other drug code, the question's
+    companies: all of them, or some and no other company (`companies_in` finds the companies a text names).
+    """
+    companies, codes = companies_in(question), asset_codes(question)
+    if not companies and not codes:
+        return None
+
+    def about(sentence: str) -> bool:
+        theirs = asset_codes(sentence)
+        if codes and theirs & codes:
+            return True
+        if theirs and (codes or not companies):
+            return False  # another drug's figures
+        named = companies_in(sentence)
+        # one of the question's companies, with no other (another deal of theirs), or all of them
+        return bool(named & companies) and (named <= companies or companies <= named)
+    return about
+
+
+def states(kind: Kind, text: str, fields: list[str] | None = None,
+           about: Callable[[str], bool] | None = None) -> bool:
     """Whether `text` states a value of that kind (not whether it is the right one).
 
     With `fields` (money only), the amount must sit in the same clause as one of those words: "upfront $50m,
-    milestones not reported" states an upfront but no milestones.
+    milestones not reported" states an upfront but no milestones. With `about`, only sentences it accepts count.
     """
     pattern = {"money": _MONEY, "number": _NUMBER, "date": _DATE}[kind]
     text = re.sub(r"\[\d+\]", "", text)
-    if kind != "money" or not fields:
-        return pattern.search(text) is not None
-    named = re.compile("|".join(_FIELDS[f] for f in fields), re.I)
-    return any(pattern.search(clause) and named.search(clause) for clause in _CLAUSE.findall(text))
+    named = re.compile("|".join(_FIELDS[f] for f in fields), re.I) if kind == "money" and fields else None
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        stated = pattern.search(sentence) if named is None else \
+            any(pattern.search(c) and named.search(c) for c in _CLAUSE.findall(sentence))
+        if stated and (about is None or about(sentence)):  # the value first: `about` is the dearer test
+            return True
+    return False

@@ -142,3 +142,12 @@ def test_on_topic_sources_without_the_asked_value_are_not_an_answer(advisor: Adv
     # when the value is there, nothing changes
     stated = advisor.ask("How much was paid upfront in the AstraZeneca and CSPC deal?")
     assert stated.covered and "$110m" in stated.text
+
+
+def test_another_companys_amount_is_not_an_answer(advisor: Advisor) -> None:
+    # the sources state an upfront for AstraZeneca and CSPC, none for Pfizer and CSPC
+    answer = advisor.ask("How much did Pfizer pay CSPC upfront?")
+    assert answer.citations and not answer.covered and answer.route == "partial"
+    assert "None of our sources states the amount" in answer.text
+    stated = advisor.ask("How much did AstraZeneca pay CSPC upfront?")
+    assert stated.covered and "$110m" in stated.text

@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.asked import asked_fields, asked_kind, states
+from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject_of
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -53,3 +53,49 @@ def test_a_year_or_a_code_is_not_a_count() -> None:
     assert not states("number", "The licence covers HRS9531 and BB-1701 [2].")
     assert states("number", "It enrolled 398 patients [1].")
     assert states("number", "Four deals illustrate the range [1].")
+
+
+def test_a_field_and_an_amount_in_different_sentences_do_not_state_that_field() -> None:
+    text = "Up to $250m incl. upfront and milestones [3]. China gave AstraZeneca revenue growth in 2024 [4]."
+    assert not states("money", text, ["revenue"])
+    assert states("money", "China accounted for $6.4bn of AstraZeneca's revenue in 2024 [4].", ["revenue"])
+
+
+def _companies_in(text: str) -> set[str]:
+    """A stand-in for the deal records' company finder."""
+    return {name for name in ("Eisai", "Bliss", "BioNTech", "Duality", "Avenzo", "XtalPi", "AstraZeneca")
+            if name in text}
+
+
+def test_a_value_counts_only_in_a_sentence_about_what_the_question_names() -> None:
+    about = subject_of("What upfront did Eisai pay Bliss for the HER2 ADC BB-1701?", _companies_in)
+    assert about is not None
+    other_deal = ("Bliss–Eisai deal value: upfront not reported [1]. In April 2023 BioNTech licensed DB-1303 from "
+                  "Duality for $170m upfront [2].")
+    assert states("money", other_deal, ["upfront"]) and not states("money", other_deal, ["upfront"], about)
+    assert states("money", "Eisai paid Bliss $50m upfront for BB-1701 [1].", ["upfront"], about)
+    assert states("money", "BB-1701 came with $50m upfront [1].", ["upfront"], about)  # the code alone will do
+
+
+def test_a_sentence_about_another_drug_of_the_same_company_does_not_count() -> None:
+    about = subject_of("What milestones are attached to the Duality–Avenzo DB-1418 licence?", _companies_in)
+    assert about is not None
+    assert not about("BioNTech licensed DB-1303 from Duality for up to $1.5bn in milestones.")
+    assert about("Duality and Avenzo agreed up to $1.15bn in milestones.")  # the pair, no other drug named
+    assert about("DB-1418 carries up to $1.15bn in milestones.")
+
+
+def test_a_question_naming_no_company_or_drug_has_no_subject_test() -> None:
+    assert subject_of("How many patients were enrolled in HARMONi-2?", _companies_in) is None
+
+
+def test_drug_codes_are_not_targets_years_or_diseases() -> None:
+    assert asset_codes("BB-1701, HRS9531 and SSGJ-707 vs PD-L1, CD19, IL-23, COVID-19, HER2 in FY2026") == {
+        "BB-1701", "HRS9531", "SSGJ-707"}
+
+
+def test_a_sentence_about_one_of_the_companies_and_someone_else_is_another_deal() -> None:
+    about = subject_of("How much did BioNTech pay Bliss upfront?", _companies_in)
+    assert about is not None
+    assert not about("Eisai paid Bliss $50m upfront.")  # Bliss, but Eisai's deal
+    assert about("Bliss received $20m upfront.") and about("BioNTech paid Bliss $20m upfront, Eisai $50m.")

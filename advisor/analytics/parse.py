@@ -169,6 +169,10 @@ class QuestionParser:
             parts.ranked_party = noun.group(1)
         return self._assemble(parts, words, top.n if top else None, top.order if top else None)
 
+    def companies_named(self, text: str) -> set[str]:
+        """The companies of the deal records that a text names, resolved to canonical names (parents included)."""
+        return {self.companies.resolve(m.value) for m in self.phrases.find(tokenize(text)) if m.kind == "company"}
+
     # -- pieces ----------------------------------------------------------------------------------
     def _unknown_companies(self, tokens: list[Token], found: list[Mention], text: str = "") -> list[Mention]:
         """Capitalised names the records do not know ('Biohaven'): kept as companies so nothing matches them.
