@@ -262,7 +262,7 @@ class Advisor:
                 answer.text, answer.citations = result.text, result.citations
         kind = asked_kind(query)
         about = subject_of(query, self.analytics.parser().companies_named) if answer.citations and kind else None
-        if answer.citations and kind and not states(kind, answer.text, asked_fields(query), about):
+        if answer.citations and kind and not states(kind, answer.text, asked_fields(query, kind), about):
             # the sources are about the question but none states the value it asks for: say so, and say it
             # is not an answer (what was shown stays, cited, as context)
             gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, kind=kind).strip()

@@ -26,13 +26,24 @@ _ASKS_NUMBER = re.compile(r"\b(how many|what (?:share|percentage|proportion|rate
 _ASKS_DATE = re.compile(r"^\s*when\b|\b(on what (?:exact )?date|what (?:exact )?date|which date|by what date)\b",
                         re.I)
 
-# the money a question names: an answer must state an amount of *that* kind, not any amount
-_FIELDS = {"upfront": r"up[- ]?front", "milestone": r"milestone", "price": r"pric(?:e|es|ed|ing)\b",
-           "fee": r"\bfees?\b", "revenue": r"revenues?|\bsales\b|turnover", "valuation": r"valu(?:ation|ed)",
-           "royalt": r"royalt"}
-_FIELD_IN_QUESTION = {name: re.compile(pattern if name != "revenue" else r"revenues?|\bsales\b", re.I)
-                      for name, pattern in _FIELDS.items()}
-_CLAUSE = re.compile(r"[^,;:()\n]+")
+# what a question names of the value it asks for: an answer must state a value of *that* kind, in the same
+# clause (the money of that kind, the endpoint's figure, the date something takes effect)
+_FIELDS: dict[Kind, dict[str, str]] = {
+    "money": {"upfront": r"up[- ]?front", "milestone": r"milestone", "price": r"pric(?:e|es|ed|ing)\b",
+              "fee": r"\bfees?\b", "revenue": r"revenues?|\bsales\b|turnover", "valuation": r"valu(?:ation|ed)",
+              "royalt": r"royalt"},
+    "number": {"overall survival": r"overall survival|\bOS\b",
+               "progression-free survival": r"progression[- ]free|\bPFS\b",
+               "response rate": r"response rate|\bORR\b"},
+    "date": {"takes effect": r"\b(?:take|takes|took|taking) effect|\beffective\b|\bin force\b|"
+                             r"\bappl(?:y|ies) from\b"},
+}
+_ANSWER_FIELD = {name: pattern for fields in _FIELDS.values() for name, pattern in fields.items()}
+_FIELD_IN_QUESTION = {kind: {name: re.compile(pattern if name != "revenue" else r"revenues?|\bsales\b", re.I)
+                             for name, pattern in fields.items()} for kind, fields in _FIELDS.items()}
+# "how many patients…": the count must be of patients (the first plural noun in the next four words)
+_COUNTED = re.compile(r"(?i:\bhow many)\s+(?:[\w'-]+\s+){0,3}?([a-z]{3,}s)\b")
+_CLAUSE = re.compile(r"(?:[^,;:()\n]|(?<=\d),(?=\d))+")  # "100,000" stays one number
 _NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
 
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)\b|"
@@ -57,9 +68,21 @@ def asked_kind(question: str) -> Kind | None:
     return None
 
 
-def asked_fields(question: str) -> list[str]:
-    """The kinds of money a question names (upfront, milestone, price, fee, revenue, valuation, royalty)."""
-    return [name for name, pattern in _FIELD_IN_QUESTION.items() if pattern.search(question)]
+def asked_fields(question: str, kind: Kind = "money") -> list[str]:
+    """What the question names of the value it asks for: kinds of money (upfront, milestone, price, fee, revenue,
+    valuation, royalty), an endpoint (overall survival…), what is counted ("count:patient"), "takes effect"."""
+    fields = [name for name, pattern in _FIELD_IN_QUESTION[kind].items() if pattern.search(question)]
+    counted = _COUNTED.search(question) if kind == "number" else None
+    if counted:
+        noun = counted.group(1).lower()
+        fields.append("count:" + (noun[:-3] if noun.endswith("ies") else noun[:-1]))
+    return fields
+
+
+def _field_pattern(name: str) -> str:
+    if name.startswith("count:"):  # the number counts the thing: "398 patients", "11 further Hengrui programmes"
+        return rf"(?:{_NUMBER.pattern})(?:\s+[\w'-]+){{0,3}}?\s+{re.escape(name.removeprefix('count:'))}"
+    return _ANSWER_FIELD[name]
 
 
 def asset_codes(text: str) -> set[str]:
@@ -95,12 +118,13 @@ def states(kind: Kind, text: str, fields: list[str] | None = None,
            about: Callable[[str], bool] | None = None) -> bool:
     """Whether `text` states a value of that kind (not whether it is the right one).
 
-    With `fields` (money only), the amount must sit in the same clause as one of those words: "upfront $50m,
-    milestones not reported" states an upfront but no milestones. With `about`, only sentences it accepts count.
+    With `fields` (`asked_fields`), the value must sit in the same clause as one of them: "upfront $50m,
+    milestones not reported" states an upfront but no milestones; "voted 14 to 1" is no count of patients.
+    With `about`, only sentences it accepts count.
     """
     pattern = {"money": _MONEY, "number": _NUMBER, "date": _DATE}[kind]
     text = re.sub(r"\[\d+\]", "", text)
-    named = re.compile("|".join(_FIELDS[f] for f in fields), re.I) if kind == "money" and fields else None
+    named = re.compile("|".join(_field_pattern(f) for f in fields), re.I) if fields else None
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         stated = pattern.search(sentence) if named is None else \

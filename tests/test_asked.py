@@ -99,3 +99,24 @@ def test_a_sentence_about_one_of_the_companies_and_someone_else_is_another_deal(
     assert about is not None
     assert not about("Eisai paid Bliss $50m upfront.")  # Bliss, but Eisai's deal
     assert about("Bliss received $20m upfront.") and about("BioNTech paid Bliss $20m upfront, Eisai $50m.")
+
+
+def test_what_a_number_or_date_question_names_must_come_with_the_value() -> None:
+    assert asked_fields("What was the overall survival hazard ratio in HARMONi-2?", "number") == ["overall survival"]
+    pfs_only = "PFS improved to 11.1 months, a hazard ratio of 0.51 [1]. Overall survival data were immature [2]."
+    assert states("number", pfs_only) and not states("number", pfs_only, ["overall survival"])
+    assert states("number", "The overall survival hazard ratio was 0.77 [1].", ["overall survival"])
+    fields = asked_fields("On what exact date do the BIOSECURE prohibitions take effect?", "date")
+    assert fields == ["takes effect"]
+    assert not states("date", "The House passed the FY2026 NDAA on 11 December 2025 [1].", fields)
+    assert states("date", "The prohibitions take effect on 1 January 2032 [1].", fields)
+
+
+def test_a_count_must_count_the_thing_asked_about() -> None:
+    fields = asked_fields("How many patients were enrolled in the HARMONi-2 trial?", "number")
+    assert fields == ["count:patient"]
+    assert not states("number", "The committee voted 14 to 1 that more data were needed for US patients.", fields)
+    assert states("number", "It enrolled 398 adult patients in China [1].", fields)
+    assert asked_fields("How many US- or Europe-approved medicines were unapproved?", "number") == ["count:medicine"]
+    assert asked_fields("How many companies did the text add?", "number") == ["count:compan"]
+    assert states("number", "Fewer than 100,000 individuals a year [1].", ["count:individual"])
