@@ -132,7 +132,9 @@ class ExtractiveGenerator:
         compare = is_comparison(question)
         if compare:
             terms -= _COMPARE_WORDS
-        weights = {t: self._idf(t) for t in terms}
+        # a figure the question states (not a year) is a claim to check, not a word the answer must repeat
+        weights = {t: 0.0 if re.fullmatch(r"\d[\d.,]*", t) and not re.fullmatch(r"(?:19|20)\d\d", t)
+                   else self._idf(t) for t in terms}
         return _Query(terms, weights, sum(weights.values()) or 1.0, is_list_question(question), list_focus(question),
                       compare, bool(_SHARE_Q.search(question)))
 
