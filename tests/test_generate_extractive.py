@@ -137,3 +137,14 @@ def test_an_unknown_hyphenated_word_is_read_as_its_words() -> None:
     hits = [_hit("ai", "## AI\n\nData heavy AI partnerships in China need data controls.", "AI")]
     joined = generator.generate("Are data-heavy AI partnerships in China risky?", hits).coverage
     assert joined > 0.5  # "data-heavy", unseen in the collection, counts as "data" and "heavy"
+
+
+def test_a_figure_in_the_question_is_checked_not_required() -> None:
+    stake = "## The NewCo\n\nHengrui took a 19.9% equity stake in Kailera, plus $110m upfront and near-term payments."
+    hits = [_hit("newco", stake, "NewCo structures")]
+    generator = _generator()
+    plain = generator.generate("Why did Hengrui take a stake in Kailera?", hits)
+    wrong_figure = generator.generate("Why did Hengrui take a 49% stake in Kailera?", hits)
+    assert wrong_figure.coverage == plain.coverage > 0 and "19.9%" in wrong_figure.text
+    # a year still counts: it says which time the question is about
+    assert generator.generate("Why did Hengrui take a stake in Kailera in 2031?", hits).coverage < plain.coverage
