@@ -30,10 +30,11 @@ from advisor.index.vectors import VectorIndex
 from advisor.ingest.deals import COUNTRIES
 from advisor.ingest.indexer import FaultHook, Indexer, IngestReport
 from advisor.ingest.meta import date_str
+from advisor.intent import question_parts
 from advisor.records import NotFound
 from advisor.retrieve import Filters, HybridRetriever, region_values
 from advisor.text import content_words
-from advisor.types import Answer, Citation, Source, SourceView, Turn
+from advisor.types import Answer, Citation, Hit, Source, SourceView, Turn
 
 log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
@@ -213,7 +214,7 @@ class Advisor:
             yield from _deltas(analytic.text)
             yield "answer", analytic
             return
-        hits = self.retriever.search(query, active, self.settings.top_k, timings)
+        hits = self._retrieve(query, active, timings)
         t_gen = time.perf_counter()
         draft = self.generator.stream(query, hits, max_sentences=max_sentences)
         top_dense = float(timings.pop("top_dense_similarity", 0.0))
@@ -287,6 +288,24 @@ class Advisor:
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
         yield "answer", answer
+
+    def _retrieve(self, query: str, active: Filters, timings: dict[str, float]) -> list[Hit]:
+        """The hits for a question; a compound question's asks each retrieve too, and their hits interleave with
+        the whole question's, so one ask's evidence does not crowd out another's."""
+        parts = question_parts(query)
+        if len(parts) == 1:
+            return self.retriever.search(query, active, self.settings.top_k, timings)
+        started = time.perf_counter()
+        vectors = self.retriever.embedder.embed([query, *parts])  # one model call for the question and its asks
+        timings["embed_asks_ms"] = (time.perf_counter() - started) * 1e3
+        ranked = [self.retriever.search(text, active, self.settings.top_k, timings if text is query else None,
+                                        vector=vector) for text, vector in zip([query, *parts], vectors, strict=True)]
+        merged: dict[str, Hit] = {}
+        for rank in range(max(len(r) for r in ranked)):
+            for results in ranked:
+                if rank < len(results):
+                    merged.setdefault(results[rank].chunk.chunk_id, results[rank])
+        return list(merged.values())
 
     def _analytics_answer(self, question: str, active: Filters) -> Answer | None:
         """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.

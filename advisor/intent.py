@@ -71,3 +71,23 @@ def is_comparison(question: str) -> bool:
 def without_source_reference(question: str) -> str:
     """The question without "according to (our) … briefing/tracker": the topic words stay, the pointer goes."""
     return _SOURCE_REFERENCE.sub(lambda m: m.group(2), question)
+
+
+# where a compound question starts its next ask: ", and which …", "… ? What …"
+_NEXT_ASK = re.compile(r",?\s+and\s+(?=(?:what|which|how|who|whom|when|where|why|did|does|do|is|are|was|were|has|"
+                       r"have|can)\b)|(?<=\?)\s+(?=\S)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate asks of a compound question, in order ("What did Ono pay for Deciphera, and which Deciphera
+    drug had Zai Lab licensed?" is two); a simple question is its own single part. A part needs two words of
+    its own that carry meaning, so "…, and why?" stays with the ask before it."""
+    from advisor.text import content_words
+
+    parts: list[str] = []
+    for piece in (p.strip(" ,;") for p in _NEXT_ASK.split(question)):
+        if parts and len(content_words(piece)) < 2:
+            parts[-1] = f"{parts[-1]} and {piece}"
+        elif piece:
+            parts.append(piece)
+    return parts if len(parts) > 1 else [question]

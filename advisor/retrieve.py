@@ -232,10 +232,13 @@ class HybridRetriever:
         if warm:
             warm()
 
-    def search(self, query: str, filters: Filters, k: int, timings: dict[str, float] | None = None) -> list[Hit]:
+    def search(self, query: str, filters: Filters, k: int, timings: dict[str, float] | None = None, *,
+               vector: np.ndarray | None = None) -> list[Hit]:
+        """The top `k` hits by rank fusion of dense and BM25 search; `vector` is the query's embedding, when the
+        caller has it already (several queries embedded in one call)."""
         timings = timings if timings is not None else {}
         t0 = time.perf_counter()
-        vector = self.embedder.embed([query])[0]
+        vector = self.embedder.embed([query])[0] if vector is None else vector
         t1 = time.perf_counter()
         table = self._rows()
         mask = table.mask(filters)

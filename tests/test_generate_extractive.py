@@ -148,3 +148,20 @@ def test_a_figure_in_the_question_is_checked_not_required() -> None:
     assert wrong_figure.coverage == plain.coverage > 0 and "19.9%" in wrong_figure.text
     # a year still counts: it says which time the question is about
     assert generator.generate("Why did Hengrui take a stake in Kailera in 2031?", hits).coverage < plain.coverage
+
+
+def test_each_ask_of_a_compound_question_gets_its_evidence() -> None:
+    ono = _hit("jp", "## Buying instead\n\nOno Pharmaceutical agreed to acquire Deciphera for about $2.4bn in 2024. "
+                     "Ono wanted a US commercial team.", "Japanese partners")
+    record = "Deciphera (United States) and Zai Lab (China) announced a licence deal on 11 June 2019. The deal " \
+             "covers ripretinib (small molecule, oncology, phase 3). Territory: Greater China. Deciphera–Zai Lab " \
+             "deal value: upfront $20m, milestones $185m, total $205m."
+    chunk = Chunk(chunk_id="D1#0", doc_id="D1", text=record, char_start=0, char_end=len(record), section="",
+                  meta={"title": "Deciphera–Zai Lab licence (2019)", "audience": "public", "doc_type": "deal"})
+    hits = [ono, Hit(chunk, 0.5)]
+    question = "Ono bought Deciphera in 2024. What did it pay, and which Deciphera drug had Zai Lab licensed?"
+    draft = _generator().generate(question, hits, max_sentences=1)  # one sentence would serve one ask only
+    text = _verified(draft, hits)
+    assert "$2.4bn" in text and "ripretinib" in text and "upfront $20m" in text  # the record's asset and money
+    alone = _generator().generate("Which Deciphera drug had Zai Lab licensed?", hits).coverage
+    assert draft.coverage >= min(alone, _generator().generate("What did Ono pay for Deciphera?", hits).coverage)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.intent import is_comparison, is_list_question, list_focus, without_source_reference
+from advisor.intent import is_comparison, is_list_question, list_focus, question_parts, without_source_reference
 
 
 @pytest.mark.parametrize(("question", "focus"), [
@@ -58,3 +58,15 @@ def test_a_pointer_to_the_source_is_dropped_but_its_topic_stays() -> None:
         "Which deals, , were signed?"
     assert without_source_reference("What did the briefing say about BIOSECURE?") == \
         "What did the briefing say about BIOSECURE?"  # the briefing is the subject here, not a pointer
+
+
+def test_a_compound_question_is_split_into_its_asks() -> None:
+    assert question_parts("Ono bought Deciphera in 2024. What did it pay, and which Deciphera drug had Zai Lab "
+                          "licensed for Greater China?") == [
+        "Ono bought Deciphera in 2024. What did it pay", "which Deciphera drug had Zai Lab licensed for Greater China?"]
+    assert question_parts("What did BioNTech pay for Biotheus? How much did BMS then pay BioNTech upfront?") == [
+        "What did BioNTech pay for Biotheus?", "How much did BMS then pay BioNTech upfront?"]
+    # one ask: a comparison's "and", an ask too short to stand alone
+    assert question_parts("How do Samsung Biologics and Celltrion differ?") == [
+        "How do Samsung Biologics and Celltrion differ?"]
+    assert question_parts("Who held the rights, and why?") == ["Who held the rights, and why?"]

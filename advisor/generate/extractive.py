@@ -29,7 +29,13 @@ from advisor.generate.lists import (
 )
 from advisor.index.lexical import tokenize
 from advisor.ingest.meta import date_str
-from advisor.intent import is_comparison, is_list_question, list_focus, without_source_reference
+from advisor.intent import (
+    is_comparison,
+    is_list_question,
+    list_focus,
+    question_parts,
+    without_source_reference,
+)
 from advisor.text import clean_markdown, numbers, sentence_spans
 from advisor.types import Chunk, Citation, Hit
 
@@ -75,6 +81,7 @@ class _Candidate:
     coverage: float
     header: tuple[int, int] | None = None  # a table row is read, shown and cited under its table's header row
     heading: tuple[int, int] | None = None  # a section's first sentence standing for the section, under its heading
+    read_with: frozenset[str] = frozenset()  # the terms it is read with for coverage (title, heading, neighbour)
 
 
 @dataclass
@@ -100,6 +107,8 @@ class _Query:
 
 
 Following = Callable[[Chunk, int], list[Chunk]]
+# the least an ask of a compound question must be covered for its best sentence to join the answer
+ASK_FLOOR = 0.5
 # items read when a cue announces sections without saying how many
 UNCOUNTED_ITEMS = 5
 
@@ -151,10 +160,10 @@ class ExtractiveGenerator:
                 out.add(term)
         return out
 
-    def _candidates(self, query: _Query, question: str, hits: list[Hit]) -> list[_Candidate]:
+    def _candidates(self, query: _Query, question: str, hits: list[Hit], max_hits: int) -> list[_Candidate]:
         wants = tuple(bool(p.search(question)) for p in (_MONEY_Q, _COUNT_Q, _WHEN_Q))
         out = []
-        for rank, hit in enumerate(hits[: self.max_hits]):
+        for rank, hit in enumerate(hits[:max_hits]):
             text = hit.chunk.text
             # a sentence is read under its document title and section heading: "which CAR-T therapies has the
             # NMPA approved" is answered by a list whose heading, not each line, says CAR-T and NMPA
@@ -178,7 +187,8 @@ class ExtractiveGenerator:
                 score = query.coverage(terms) + _bonus(query, raw, wants) + 0.15 / (1 + rank)
                 if len(raw.split()) > 60:
                     score -= 0.05
-                out.append(_Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header))
+                out.append(_Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
+                                      read_with=frozenset(gate_terms)))
         return out
 
     def generate(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> Draft:
@@ -194,7 +204,10 @@ class ExtractiveGenerator:
 
     def _select(self, question: str, hits: list[Hit], limit: int, floor: float) -> Draft:
         query = self._query(question)
-        candidates = sorted(self._candidates(query, question, hits), key=lambda c: -c.score)
+        parts = [self._query(p) for p in question_parts(question)]
+        # a compound question's hits interleave each ask's (the advisor retrieves per ask): read as many more
+        candidates = sorted(self._candidates(query, question, hits, self.max_hits * len(parts)),
+                            key=lambda c: -c.score)
         if not candidates:
             return Draft("", [], 0.0)
         best_coverage = max(c.coverage for c in candidates)
@@ -213,10 +226,29 @@ class ExtractiveGenerator:
                 continue
             chosen.append(cand)
             chosen.extend(item for item in self._announced(cand) if _is_new(item, chosen))
+            chosen.extend(line for line in _record_lines(cand) if _unseen(line, chosen))
             follow = _continuation(cand)
             if follow is not None and len(chosen) < limit and _is_new(follow, chosen):
                 chosen.append(follow)
+        if len(parts) > 1:
+            best_coverage = max(best_coverage, self._each_ask(parts, candidates, chosen))
         return self._compose(chosen, coverage=best_coverage)
+
+    @staticmethod
+    def _each_ask(parts: list[_Query], candidates: list[_Candidate], chosen: list[_Candidate]) -> float:
+        """A compound question is answered when each of its asks is: the sentence that best covers each ask joins
+        the answer (a whole-question ranking favours one ask), and the evidence covers the question as well as
+        its worst-covered ask. ("What did Ono pay for Deciphera, and which drug had Zai Lab licensed?" has no
+        one sentence for both, however well two sentences answer it.)"""
+        worst = 1.0
+        for part in parts:
+            scored = [(part.coverage(part.matchable(set(c.read_with or c.terms))), c) for c in candidates]
+            coverage, best = max(scored, key=lambda s: (s[0], -s[1].hit_rank))
+            worst = min(worst, coverage)
+            if coverage >= ASK_FLOOR and _is_new(best, chosen):
+                chosen.append(best)
+                chosen.extend(line for line in _record_lines(best) if _unseen(line, chosen))
+        return worst
 
     def _announced(self, cue: _Candidate) -> list[_Candidate]:
         """When `cue` ends its chunk or section announcing an enumeration, what it announces, read on into the
@@ -363,6 +395,14 @@ def _is_new(cand: _Candidate, chosen: list[_Candidate]) -> bool:
                and _overlap(cand.terms, c.terms) <= 0.6 for c in chosen)
 
 
+def _unseen(cand: _Candidate, chosen: list[_Candidate]) -> bool:
+    """Not already chosen, as a passage of the same document (a record's lines read alike across records, and
+    overlapping chunks hold the same lines)."""
+    text = cand.hit.chunk.text[cand.start:cand.end]
+    return all((c.hit.chunk.doc_id, c.hit.chunk.text[c.start:c.end]) != (cand.hit.chunk.doc_id, text)
+               for c in chosen)
+
+
 def _continuation(cand: _Candidate) -> _Candidate | None:
     """The next sentence of the same paragraph when it carries the chosen sentence's figure forward: it states
     numbers too and shares at least three of its words ("capacity reached 604,000 litres in 2023." "A fifth
@@ -377,6 +417,21 @@ def _continuation(cand: _Candidate) -> _Candidate | None:
     if not numbers(raw) or len(terms & cand.terms) < 3 or is_instruction(raw):
         return None
     return _Candidate(cand.hit_rank, cand.hit, following[0], following[1], terms, cand.score, cand.coverage)
+
+
+# the lines of a deal record that say what a deal was: its asset and its money
+_RECORD_LINE = re.compile(r"^The deal covers |\bdeal value: ")
+
+
+def _record_lines(cand: _Candidate) -> list[_Candidate]:
+    """For a sentence chosen from a deal record ("A and B announced a licence deal on …"), the record's lines
+    naming the asset and the money: the announcement alone does not say what was licensed or for how much."""
+    chunk = cand.hit.chunk
+    if chunk.meta.get("doc_type") != "deal":
+        return []
+    text = chunk.text
+    return [_Candidate(cand.hit_rank, cand.hit, a, b, set(tokenize(text[a:b])), cand.score, cand.coverage)
+            for a, b in sentence_spans(text) if (a, b) != (cand.start, cand.end) and _RECORD_LINE.search(text[a:b])]
 
 
 def _display(text: str, cand: _Candidate) -> str:
