@@ -16,9 +16,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from advisor.generate import Draft, DraftStream
+from advisor.generate.candidates import (
+    Candidate,
+    Span,
+    continuation,
+    display,
+    is_instruction,
+    is_new,
+    record_lines,
+    table_rows,
+    unseen,
+    with_marker,
+)
 from advisor.generate.lists import (
     ListBlock,
     announced_count,
@@ -36,7 +47,7 @@ from advisor.intent import (
     question_parts,
     without_source_reference,
 )
-from advisor.text import clean_markdown, numbers, sentence_spans
+from advisor.text import numbers, sentence_spans
 from advisor.types import Chunk, Citation, Hit
 
 _MONEY_Q = re.compile(
@@ -53,37 +64,6 @@ _CONTRAST = re.compile(r"\b(instead|whereas|unlike|rather than|in contrast|by co
                        r"larger than|smaller than|more than|less than)\b", re.I)
 # words that frame a comparison ("how do A and B compare"): no evidence sentence needs to contain them
 _COMPARE_WORDS = frozenset(tokenize("compare comparison compared differ difference different versus vs contrast"))
-# text written to steer a model rather than to inform a reader
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|prompts?|rules|directions|guidelines)\b"
-    r"|\bsystem prompt\b|\b(new|updated|real) instructions?\s*:|\byou are now\b|\bas an ai\b"
-    r"|\b(reveal|disclose|print|output|repeat)\b.{0,30}\b(internal|confidential|hidden|secret)\b"
-    r"|^\s*(system|assistant)\s*:|<\|im_(start|end)\|>", re.I)
-
-
-@lru_cache(maxsize=8192)
-def is_instruction(sentence: str) -> bool:
-    """True for a sentence that tries to instruct a model (prompt injection), not to inform."""
-    return bool(_INSTRUCTION.search(sentence))
-
-
-_Span = tuple[int, int]
-
-
-@dataclass
-class _Candidate:
-    hit_rank: int
-    hit: Hit
-    start: int  # offsets within the chunk text
-    end: int
-    terms: set[str]
-    score: float
-    coverage: float
-    header: tuple[int, int] | None = None  # a table row is read, shown and cited under its table's header row
-    heading: tuple[int, int] | None = None  # a section's first sentence standing for the section, under its heading
-    read_with: frozenset[str] = frozenset()  # the terms it is read with for coverage (title, heading, neighbour)
-
-
 @dataclass
 class _Query:
     """The question as selection reads it: its terms and their weights, and the answer shape it asks for."""
@@ -160,7 +140,7 @@ class ExtractiveGenerator:
                 out.add(term)
         return out
 
-    def _candidates(self, query: _Query, question: str, hits: list[Hit], max_hits: int) -> list[_Candidate]:
+    def _candidates(self, query: _Query, question: str, hits: list[Hit], max_hits: int) -> list[Candidate]:
         wants = tuple(bool(p.search(question)) for p in (_MONEY_Q, _COUNT_Q, _WHEN_Q))
         out = []
         for rank, hit in enumerate(hits[:max_hits]):
@@ -169,7 +149,7 @@ class ExtractiveGenerator:
             # NMPA approved" is answered by a list whose heading, not each line, says CAR-T and NMPA
             context = set(tokenize(f"{hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
             previous: set[str] = set()
-            rows = _table_rows(text)
+            rows = table_rows(text)
             for start, end in sentence_spans(text):
                 header, (start, end) = rows.get(start, (None, (start, end)))
                 if header == (start, end):
@@ -187,7 +167,7 @@ class ExtractiveGenerator:
                 score = query.coverage(terms) + _bonus(query, raw, wants) + 0.15 / (1 + rank)
                 if len(raw.split()) > 60:
                     score -= 0.05
-                out.append(_Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
+                out.append(Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
                                       read_with=frozenset(gate_terms)))
         return out
 
@@ -211,7 +191,7 @@ class ExtractiveGenerator:
         if not candidates:
             return Draft("", [], 0.0)
         best_coverage = max(c.coverage for c in candidates)
-        chosen: list[_Candidate] = []
+        chosen: list[Candidate] = []
         if query.wants_list:
             limit = max(limit, round(limit * self.list_factor))
             chosen = self._best_list(query, hits, best_coverage)[:limit]
@@ -222,20 +202,20 @@ class ExtractiveGenerator:
         for cand in candidates:
             if len(chosen) >= limit or cand.score < floor * best:
                 break
-            if not _is_new(cand, chosen):
+            if not is_new(cand, chosen):
                 continue
             chosen.append(cand)
-            chosen.extend(item for item in self._announced(cand) if _is_new(item, chosen))
-            chosen.extend(line for line in _record_lines(cand) if _unseen(line, chosen))
-            follow = _continuation(cand)
-            if follow is not None and len(chosen) < limit and _is_new(follow, chosen):
+            chosen.extend(item for item in self._announced(cand) if is_new(item, chosen))
+            chosen.extend(line for line in record_lines(cand) if unseen(line, chosen))
+            follow = continuation(cand)
+            if follow is not None and len(chosen) < limit and is_new(follow, chosen):
                 chosen.append(follow)
         if len(parts) > 1:
             best_coverage = max(best_coverage, self._each_ask(parts, candidates, chosen))
         return self._compose(chosen, coverage=best_coverage)
 
     @staticmethod
-    def _each_ask(parts: list[_Query], candidates: list[_Candidate], chosen: list[_Candidate]) -> float:
+    def _each_ask(parts: list[_Query], candidates: list[Candidate], chosen: list[Candidate]) -> float:
         """A compound question is answered when each of its asks is: the sentence that best covers each ask joins
         the answer (a whole-question ranking favours one ask), and the evidence covers the question as well as
         its worst-covered ask. ("What did Ono pay for Deciphera, and which drug had Zai Lab licensed?" has no
@@ -245,12 +225,12 @@ class ExtractiveGenerator:
             scored = [(part.coverage(part.matchable(set(c.read_with or c.terms))), c) for c in candidates]
             coverage, best = max(scored, key=lambda s: (s[0], -s[1].hit_rank))
             worst = min(worst, coverage)
-            if coverage >= ASK_FLOOR and _is_new(best, chosen):
+            if coverage >= ASK_FLOOR and is_new(best, chosen):
                 chosen.append(best)
-                chosen.extend(line for line in _record_lines(best) if _unseen(line, chosen))
+                chosen.extend(line for line in record_lines(best) if unseen(line, chosen))
         return worst
 
-    def _announced(self, cue: _Candidate) -> list[_Candidate]:
+    def _announced(self, cue: Candidate) -> list[Candidate]:
         """When `cue` ends its chunk or section announcing an enumeration, what it announces, read on into the
         chunks after it: as many sections as it counts, each its heading and first sentence, or the bullet items
         that continue in the next chunk."""
@@ -272,11 +252,11 @@ class ExtractiveGenerator:
                 continue
             hit = cue.hit if source is chunk else Hit(source, 0.0)
             for a, b in item.spans:
-                out.append(_Candidate(cue.hit_rank, hit, a, b, set(tokenize(source.text[a:b])), cue.score,
+                out.append(Candidate(cue.hit_rank, hit, a, b, set(tokenize(source.text[a:b])), cue.score,
                                       cue.coverage, heading=item.heading))
         return out
 
-    def _best_list(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[_Candidate]:
+    def _best_list(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[Candidate]:
         """The enumeration that best answers a list question, cue and items together, or nothing.
 
         A block counts when, read with its heading, it covers the question about as well as the best single
@@ -301,14 +281,14 @@ class ExtractiveGenerator:
             return []
         score, rank, hit, block = max(scored, key=lambda s: s[0])
         text = hit.chunk.text
-        return [_Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score) for a, b in block.spans()]
+        return [Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score) for a, b in block.spans()]
 
-    def _best_table(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[_Candidate]:
+    def _best_table(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[Candidate]:
         """For a comparison, the table that sets the sides against each other: its header names at least two of
         the question's terms ("| Factor | China | Japan |"), and its rows that match the question's other terms
         are the evidence, read under that header. Nothing when no table covers the question as well as the best
         sentence nearly does."""
-        scored: list[tuple[float, int, Hit, _Span, list[_Span]]] = []
+        scored: list[tuple[float, int, Hit, Span, list[Span]]] = []
         for rank, hit in enumerate(hits[: self.max_hits]):
             text = hit.chunk.text
             context = set(tokenize(f"{hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
@@ -325,15 +305,15 @@ class ExtractiveGenerator:
             return []
         score, rank, hit, header, rows = max(scored, key=lambda s: s[0])
         text = hit.chunk.text
-        return [_Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score, header) for a, b in rows]
+        return [Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score, header) for a, b in rows]
 
-    def _compose(self, chosen: list[_Candidate], coverage: float) -> Draft:
+    def _compose(self, chosen: list[Candidate], coverage: float) -> Draft:
         # readable order: sources by their best sentence, sentences in document order within a source
         order: dict[str, int] = {}
         for cand in chosen:
             order.setdefault(cand.hit.chunk.doc_id, len(order))
         chosen.sort(key=lambda c: (order[c.hit.chunk.doc_id], c.hit.chunk.char_start + c.start))
-        groups: list[list[_Candidate]] = []
+        groups: list[list[Candidate]] = []
         for cand in chosen:
             prev = groups[-1][-1] if groups else None
             lead = cand.heading[0] if cand.heading else cand.start
@@ -349,7 +329,7 @@ class ExtractiveGenerator:
             chunk = group[0].hit.chunk
             head = group[0].header or group[0].heading
             lo, hi = (head[0] if head else group[0].start), group[-1].end
-            parts.extend(_with_marker(_display(chunk.text, c), n) for c in group)
+            parts.extend(with_marker(display(chunk.text, c), n) for c in group)
             meta = chunk.meta
             citations.append(Citation(
                 n=n, doc_id=chunk.doc_id, title=str(meta.get("title", chunk.doc_id)),
@@ -379,95 +359,9 @@ def _bonus(query: _Query, sentence: str, wants: tuple[bool, ...]) -> float:
     return bonus
 
 
-def _table_rows(text: str) -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
-    """Sentence start -> (its table's header, the whole row) for every sentence inside a table row or header."""
-    out: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
-    for table in tables(text):
-        for row in (table.header, *table.rows):
-            for start, _ in sentence_spans(text, *row):
-                out[start] = (table.header, row)
-    return out
-
-
-def _is_new(cand: _Candidate, chosen: list[_Candidate]) -> bool:
-    """Neither a sentence already chosen nor one that mostly repeats one."""
-    return all((c.hit.chunk.chunk_id, c.start) != (cand.hit.chunk.chunk_id, cand.start)
-               and _overlap(cand.terms, c.terms) <= 0.6 for c in chosen)
-
-
-def _unseen(cand: _Candidate, chosen: list[_Candidate]) -> bool:
-    """Not already chosen, as a passage of the same document (a record's lines read alike across records, and
-    overlapping chunks hold the same lines)."""
-    text = cand.hit.chunk.text[cand.start:cand.end]
-    return all((c.hit.chunk.doc_id, c.hit.chunk.text[c.start:c.end]) != (cand.hit.chunk.doc_id, text)
-               for c in chosen)
-
-
-def _continuation(cand: _Candidate) -> _Candidate | None:
-    """The next sentence of the same paragraph when it carries the chosen sentence's figure forward: it states
-    numbers too and shares at least three of its words ("capacity reached 604,000 litres in 2023." "A fifth
-    plant … taking total capacity to 784,000 litres"). A figure and its update belong together."""
-    text = cand.hit.chunk.text
-    line_end = text.find("\n", cand.end)
-    following = next(sentence_spans(text, cand.end, len(text) if line_end < 0 else line_end), None)
-    if following is None or not numbers(text[cand.start:cand.end]):
-        return None
-    raw = text[following[0]:following[1]]
-    terms = set(tokenize(raw))
-    if not numbers(raw) or len(terms & cand.terms) < 3 or is_instruction(raw):
-        return None
-    return _Candidate(cand.hit_rank, cand.hit, following[0], following[1], terms, cand.score, cand.coverage)
-
-
-# the lines of a deal record that say what a deal was: its asset and its money
-_RECORD_LINE = re.compile(r"^The deal covers |\bdeal value: ")
-
-
-def _record_lines(cand: _Candidate) -> list[_Candidate]:
-    """For a sentence chosen from a deal record ("A and B announced a licence deal on …"), the record's lines
-    naming the asset and the money: the announcement alone does not say what was licensed or for how much."""
-    chunk = cand.hit.chunk
-    if chunk.meta.get("doc_type") != "deal":
-        return []
-    text = chunk.text
-    return [_Candidate(cand.hit_rank, cand.hit, a, b, set(tokenize(text[a:b])), cand.score, cand.coverage)
-            for a, b in sentence_spans(text) if (a, b) != (cand.start, cand.end) and _RECORD_LINE.search(text[a:b])]
-
-
-def _display(text: str, cand: _Candidate) -> str:
-    """A sentence as shown: Markdown removed; a table row as "label — column: value; column: value"; a section's
-    first sentence as "heading — sentence"."""
-    if cand.heading is not None:
-        heading = clean_markdown(text[cand.heading[0]:cand.heading[1]]).rstrip(" .:;?!")
-        return f"{heading} — {clean_markdown(text[cand.start:cand.end])}"
-    if cand.header is None:
-        return clean_markdown(text[cand.start:cand.end])
-    columns, cells = (_cells(text[a:b]) for a, b in (cand.header, (cand.start, cand.end)))
-    if len(columns) != len(cells) or len(cells) < 2:
-        return clean_markdown(" ".join(cells))
-    pairs = "; ".join(f"{column}: {cell}" for column, cell in zip(columns[1:], cells[1:], strict=True))
-    return clean_markdown(f"{cells[0]} — {pairs}")
-
-
-def _cells(row: str) -> list[str]:
-    return [cell.strip() for cell in row.strip().strip("|").split("|")]
-
-
 def _names_any(text: str, nouns: tuple[str, ...]) -> bool:
     return any(re.search(rf"\b{re.escape(noun)}\b", text, re.I) for noun in nouns)
 
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) else 0
-
-
-def _with_marker(sentence: str, n: int) -> str:
-    """'Claim.' -> 'Claim [n].' (the marker inside the full stop, so sentence splitting keeps it)."""
-    body = sentence.rstrip()
-    end = body[-1] if body and body[-1] in ".!?" else "."
-    body = body[:-1].rstrip() if body and body[-1] in ".!?" else body
-    return f"{body} [{n}]{end}"
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / max(1, min(len(a), len(b)))

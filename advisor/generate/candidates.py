@@ -1,0 +1,134 @@
+"""A sentence chosen from a passage, and what is read and shown with it.
+
+A candidate is a span of a chunk with its terms and scores. Around it: the next sentence when it carries a
+figure forward, a deal record's asset and money lines, a table row under its header, and the way each is shown
+("label — column: value", "heading — sentence") and cited. Sentences that address a language model are never
+candidates: retrieved text is data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from advisor.generate.lists import tables
+from advisor.index.lexical import tokenize
+from advisor.text import clean_markdown, numbers, sentence_spans
+from advisor.types import Hit
+
+# text written to steer a model rather than to inform a reader
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|prompts?|rules|directions|guidelines)\b"
+    r"|\bsystem prompt\b|\b(new|updated|real) instructions?\s*:|\byou are now\b|\bas an ai\b"
+    r"|\b(reveal|disclose|print|output|repeat)\b.{0,30}\b(internal|confidential|hidden|secret)\b"
+    r"|^\s*(system|assistant)\s*:|<\|im_(start|end)\|>", re.I)
+
+
+@lru_cache(maxsize=8192)
+def is_instruction(sentence: str) -> bool:
+    """True for a sentence that tries to instruct a model (prompt injection), not to inform."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
+Span = tuple[int, int]
+
+
+@dataclass
+class Candidate:
+    hit_rank: int
+    hit: Hit
+    start: int  # offsets within the chunk text
+    end: int
+    terms: set[str]
+    score: float
+    coverage: float
+    header: tuple[int, int] | None = None  # a table row is read, shown and cited under its table's header row
+    heading: tuple[int, int] | None = None  # a section's first sentence standing for the section, under its heading
+    read_with: frozenset[str] = frozenset()  # the terms it is read with for coverage (title, heading, neighbour)
+
+
+def table_rows(text: str) -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
+    """Sentence start -> (its table's header, the whole row) for every sentence inside a table row or header."""
+    out: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
+    for table in tables(text):
+        for row in (table.header, *table.rows):
+            for start, _ in sentence_spans(text, *row):
+                out[start] = (table.header, row)
+    return out
+
+
+def is_new(cand: Candidate, chosen: list[Candidate]) -> bool:
+    """Neither a sentence already chosen nor one that mostly repeats one."""
+    return all((c.hit.chunk.chunk_id, c.start) != (cand.hit.chunk.chunk_id, cand.start)
+               and _overlap(cand.terms, c.terms) <= 0.6 for c in chosen)
+
+
+def unseen(cand: Candidate, chosen: list[Candidate]) -> bool:
+    """Not already chosen, as a passage of the same document (a record's lines read alike across records, and
+    overlapping chunks hold the same lines)."""
+    text = cand.hit.chunk.text[cand.start:cand.end]
+    return all((c.hit.chunk.doc_id, c.hit.chunk.text[c.start:c.end]) != (cand.hit.chunk.doc_id, text)
+               for c in chosen)
+
+
+def continuation(cand: Candidate) -> Candidate | None:
+    """The next sentence of the same paragraph when it carries the chosen sentence's figure forward: it states
+    numbers too and shares at least three of its words ("capacity reached 604,000 litres in 2023." "A fifth
+    plant … taking total capacity to 784,000 litres"). A figure and its update belong together."""
+    text = cand.hit.chunk.text
+    line_end = text.find("\n", cand.end)
+    following = next(sentence_spans(text, cand.end, len(text) if line_end < 0 else line_end), None)
+    if following is None or not numbers(text[cand.start:cand.end]):
+        return None
+    raw = text[following[0]:following[1]]
+    terms = set(tokenize(raw))
+    if not numbers(raw) or len(terms & cand.terms) < 3 or is_instruction(raw):
+        return None
+    return Candidate(cand.hit_rank, cand.hit, following[0], following[1], terms, cand.score, cand.coverage)
+
+
+# the lines of a deal record that say what a deal was: its asset and its money
+_RECORD_LINE = re.compile(r"^The deal covers |\bdeal value: ")
+
+
+def record_lines(cand: Candidate) -> list[Candidate]:
+    """For a sentence chosen from a deal record ("A and B announced a licence deal on …"), the record's lines
+    naming the asset and the money: the announcement alone does not say what was licensed or for how much."""
+    chunk = cand.hit.chunk
+    if chunk.meta.get("doc_type") != "deal":
+        return []
+    text = chunk.text
+    return [Candidate(cand.hit_rank, cand.hit, a, b, set(tokenize(text[a:b])), cand.score, cand.coverage)
+            for a, b in sentence_spans(text) if (a, b) != (cand.start, cand.end) and _RECORD_LINE.search(text[a:b])]
+
+
+def display(text: str, cand: Candidate) -> str:
+    """A sentence as shown: Markdown removed; a table row as "label — column: value; column: value"; a section's
+    first sentence as "heading — sentence"."""
+    if cand.heading is not None:
+        heading = clean_markdown(text[cand.heading[0]:cand.heading[1]]).rstrip(" .:;?!")
+        return f"{heading} — {clean_markdown(text[cand.start:cand.end])}"
+    if cand.header is None:
+        return clean_markdown(text[cand.start:cand.end])
+    columns, cells = (_cells(text[a:b]) for a, b in (cand.header, (cand.start, cand.end)))
+    if len(columns) != len(cells) or len(cells) < 2:
+        return clean_markdown(" ".join(cells))
+    pairs = "; ".join(f"{column}: {cell}" for column, cell in zip(columns[1:], cells[1:], strict=True))
+    return clean_markdown(f"{cells[0]} — {pairs}")
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """'Claim.' -> 'Claim [n].' (the marker inside the full stop, so sentence splitting keeps it)."""
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    body = body[:-1].rstrip() if body and body[-1] in ".!?" else body
+    return f"{body} [{n}]{end}"
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(1, min(len(a), len(b)))
