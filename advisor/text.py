@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(
     """much many long often big bigger biggest large larger largest kind kinds type types sort happen happened
     happens mean means meant explain describe please like think anything something everything tell
-    show give list""".split()
+    show give list currently presently nowadays latest news""".split()
 )
 
 # irregular forms the stemmer leaves apart from their base (so "paid" matches "pay")

@@ -1,4 +1,4 @@
-from advisor.text import clean_markdown, company_key, numbers, sentence_spans
+from advisor.text import clean_markdown, company_key, content_words, numbers, sentence_spans
 
 
 def _sentences(text: str) -> list[str]:
@@ -29,3 +29,9 @@ def test_clean_markdown_strips_markup_only() -> None:
 def test_company_keys_ignore_corporate_suffixes() -> None:
     assert company_key("CSPC Pharmaceutical Group") == company_key("CSPC") == "cspc"
     assert company_key("Merck & Co.") == "merck"
+
+
+def test_words_that_ask_for_recency_are_not_what_a_question_is_about() -> None:
+    words = content_words("What is the latest news on Summit's ivonescimab trial?")
+    assert words == ["summit's", "ivonescimab", "trial"]
+    assert content_words("Which authority currently administers the rules?") == ["authority", "administers", "rules"]
