@@ -91,3 +91,13 @@ def question_parts(question: str) -> list[str]:
         elif piece:
             parts.append(piece)
     return parts if len(parts) > 1 else [question]
+
+
+# "How should we …", "Should we …", "What should a licence include …": the user wants a course of action
+_ADVICE = re.compile(r"\b(?:how|what|where|when|which|who)\s+(?:\w+\s+){0,6}?(?:should|must|ought to)\b|"
+                     r"^\s*(?:should|must)\s+(?:we|i|our)\b|\bhow (?:do|can|could) (?:we|i)\b", re.I | re.M)
+
+
+def is_advice(question: str) -> bool:
+    """A question asking what to do: its answer gathers several considerations, not one fact."""
+    return bool(_ADVICE.search(question))

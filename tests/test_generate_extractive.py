@@ -4,6 +4,8 @@ the passage it cites. Hand-made chunks, no index: the generator only needs an id
 
 from __future__ import annotations
 
+import re
+
 from advisor.cite import Verifier, cited_sentences
 from advisor.generate import Draft
 from advisor.generate.extractive import ExtractiveGenerator
@@ -165,3 +167,21 @@ def test_each_ask_of_a_compound_question_gets_its_evidence() -> None:
     assert "$2.4bn" in text and "ripretinib" in text and "upfront $20m" in text  # the record's asset and money
     alone = _generator().generate("Which Deciphera drug had Zai Lab licensed?", hits).coverage
     assert draft.coverage >= min(alone, _generator().generate("What did Ono pay for Deciphera?", hits).coverage)
+
+
+def test_a_question_asking_what_to_do_gets_more_of_the_considerations() -> None:
+    steps = "## Protecting a licence against BIOSECURE\n\n" + " ".join((
+        "A China licence exposed to BIOSECURE should name a second manufacturer qualified in Europe.",
+        "Mapping every CDMO in the supply chain shows where BIOSECURE could bite on the licence.",
+        "A change of law clause lets a licence survive if BIOSECURE names the licensor's supplier.",
+        "Technology transfer plans written into the licence shorten any BIOSECURE-driven switch.",
+        "Cell banks kept outside China protect licence supply whatever BIOSECURE finally says.",
+        "Checking the Pentagon's 1260H list before signing a licence is the first BIOSECURE screen.",
+        "Budget for a comparability study, since moving production under BIOSECURE pressure needs one.",
+        "Licence terms should be reviewed yearly while the BIOSECURE text keeps changing in Congress."))
+    hits = [_hit("biosecure", steps, "BIOSECURE and licensing")]
+    fact = _generator().generate("What protection does a China licence have from BIOSECURE?", hits, max_sentences=4)
+    advice = _generator().generate("How should we protect a China licence from BIOSECURE?", hits, max_sentences=4)
+    def sentences(draft: Draft) -> int:
+        return len(re.findall(r"\[\d+\]", draft.text))
+    assert sentences(fact) <= 4 < sentences(advice)

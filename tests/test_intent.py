@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.intent import is_comparison, is_list_question, list_focus, question_parts, without_source_reference
+from advisor.intent import (
+    is_advice,
+    is_comparison,
+    is_list_question,
+    list_focus,
+    question_parts,
+    without_source_reference,
+)
 
 
 @pytest.mark.parametrize(("question", "focus"), [
@@ -70,3 +77,15 @@ def test_a_compound_question_is_split_into_its_asks() -> None:
     assert question_parts("How do Samsung Biologics and Celltrion differ?") == [
         "How do Samsung Biologics and Celltrion differ?"]
     assert question_parts("Who held the rights, and why?") == ["Who held the rights, and why?"]
+
+
+@pytest.mark.parametrize(("question", "advice"), [
+    ("How should we structure the deal?", True),
+    ("Should we base our Asia AI research in Japan or China?", True),
+    ("How do we protect our know-how when transferring technology?", True),
+    ("What contract protections should a licence with a Chinese partner include?", True),
+    ("How much did AstraZeneca pay CSPC upfront?", False),
+    ("How do Samsung Biologics and Celltrion differ?", False),
+])
+def test_a_question_asking_what_to_do_is_advice(question: str, advice: bool) -> None:
+    assert is_advice(question) is advice

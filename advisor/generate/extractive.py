@@ -41,6 +41,7 @@ from advisor.generate.lists import (
 from advisor.index.lexical import tokenize
 from advisor.ingest.meta import date_str
 from advisor.intent import (
+    is_advice,
     is_comparison,
     is_list_question,
     list_focus,
@@ -89,13 +90,16 @@ class _Query:
 Following = Callable[[Chunk, int], list[Chunk]]
 # the least an ask of a compound question must be covered for its best sentence to join the answer
 ASK_FLOOR = 0.5
+# an advice question's sentences may score this much lower, relative to the best, than a fact question's
+ADVICE_FLOOR = 0.8
 # items read when a cue announces sections without saying how many
 UNCOUNTED_ITEMS = 5
 
 
 class ExtractiveGenerator:
-    """`list_factor` and `compare_factor` widen the sentence budget for a list question (its items are the
-    answer) and for a comparison (each side needs its evidence).
+    """`list_factor`, `compare_factor` and `advice_factor` widen the sentence budget for a list question (its
+    items are the answer), a comparison (each side needs its evidence) and a question asking what to do (several
+    considerations answer it).
 
     `following(chunk, n)` gives the chunks after a hit's chunk in its document, to the same reader: a chosen
     sentence that announces an enumeration its own section does not hold ("Four deals illustrate the range:")
@@ -104,8 +108,10 @@ class ExtractiveGenerator:
     """
 
     def __init__(self, idf: Callable[[str], float], *, max_sentences: int = 5, max_hits: int = 6,
-                 list_factor: float = 2.0, compare_factor: float = 1.4, following: Following | None = None) -> None:
-        for name, factor in (("list_factor", list_factor), ("compare_factor", compare_factor)):
+                 list_factor: float = 2.0, compare_factor: float = 1.4, advice_factor: float = 1.6,
+                 following: Following | None = None) -> None:
+        for name, factor in (("list_factor", list_factor), ("compare_factor", compare_factor),
+                             ("advice_factor", advice_factor)):
             if factor < 1:
                 raise ValueError(f"{name} must be at least 1, got {factor}")
         self._idf = idf
@@ -114,6 +120,7 @@ class ExtractiveGenerator:
         self.max_hits = max_hits
         self.list_factor = list_factor
         self.compare_factor = compare_factor
+        self.advice_factor = advice_factor
 
     def _query(self, question: str) -> _Query:
         # "according to our briefing" says where to look, not what an answer sentence says
@@ -198,6 +205,9 @@ class ExtractiveGenerator:
         elif query.wants_compare:
             limit = max(limit, round(limit * self.compare_factor))
             chosen = self._best_table(query, hits, best_coverage)[:limit]
+        elif is_advice(question):  # what to do: several considerations, each less central than a fact would be
+            limit = max(limit, round(limit * self.advice_factor))
+            floor *= ADVICE_FLOOR
         best = candidates[0].score
         for cand in candidates:
             if len(chosen) >= limit or cand.score < floor * best:
