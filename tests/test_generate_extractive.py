@@ -185,3 +185,14 @@ def test_a_question_asking_what_to_do_gets_more_of_the_considerations() -> None:
     def sentences(draft: Draft) -> int:
         return len(re.findall(r"\[\d+\]", draft.text))
     assert sentences(fact) <= 4 < sentences(advice)
+
+
+def test_a_list_item_is_read_under_the_sentence_that_introduces_it() -> None:
+    card = ("## Day rates\n\nMeridian day rates for 2026 are set in euros and converted at the proposal date.\n"
+            "Day rates rose by an average of 5% from 2025 for every grade.\n\n"
+            "The 2026 day rates by grade are:\n\n- Partner: EUR 4,200 per day\n- Director: EUR 3,100 per day\n"
+            "- Associate: EUR 1,600 per day\n")
+    hits = [_hit("card", card, "Rate card 2026")]
+    text = _verified(_generator().generate("What is Meridian's 2026 day rate for a partner?", hits,
+                                           max_sentences=2), hits)
+    assert "EUR 4,200" in text

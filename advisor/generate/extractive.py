@@ -157,21 +157,28 @@ class ExtractiveGenerator:
             context = set(tokenize(f"{hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
             previous: set[str] = set()
             rows = table_rows(text)
+            leads = {span[0]: block.cue for block in list_blocks(text) if block.cue
+                     for item in block.items for span in item}
             for start, end in sentence_spans(text):
                 header, (start, end) = rows.get(start, (None, (start, end)))
                 if header == (start, end):
                     continue  # a header row alone states nothing; its rows are read under it
                 raw = text[start:end]
                 terms = query.matchable(set(tokenize(raw)))
+                # a table row is read under its header, a list item under the sentence that introduces it
+                # ("Day rates for 2026:" / "- Partner: EUR 4,200 per day")
+                lead = header or leads.get(start)
+                read = terms | query.matchable(set(tokenize(text[lead[0]:lead[1]]))) if lead else terms
                 # a comparison is often stated in two consecutive sentences or table rows, one per side or aspect
-                gate_terms = terms | context | (previous if query.wants_compare else set())
+                gate_terms = read | context | (previous if query.wants_compare else set())
                 previous = terms
                 if raw.lstrip().startswith("#") or len(raw.split()) < 5 or raw.rstrip().endswith("?"):
                     continue
                 if is_instruction(raw) or not query.terms & terms:
                     continue
                 # selection ranks sentences by their own words; the evidence gate reads them in context
-                score = query.coverage(terms) + _bonus(query, raw, wants) + 0.15 / (1 + rank)
+                own = query.coverage(terms)  # what it inherits from its header or cue counts half
+                score = own + (query.coverage(read) - own) / 2 + _bonus(query, raw, wants) + 0.15 / (1 + rank)
                 if len(raw.split()) > 60:
                     score -= 0.05
                 out.append(Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
