@@ -290,22 +290,11 @@ class Advisor:
         yield "answer", answer
 
     def _retrieve(self, query: str, active: Filters, timings: dict[str, float]) -> list[Hit]:
-        """The hits for a question; a compound question's asks each retrieve too, and their hits interleave with
-        the whole question's, so one ask's evidence does not crowd out another's."""
-        parts = question_parts(query)
-        if len(parts) == 1:
+        """The hits for a question; a compound question's asks each retrieve too."""
+        asks = question_parts(query)
+        if len(asks) == 1:
             return self.retriever.search(query, active, self.settings.top_k, timings)
-        started = time.perf_counter()
-        vectors = self.retriever.embedder.embed([query, *parts])  # one model call for the question and its asks
-        timings["embed_asks_ms"] = (time.perf_counter() - started) * 1e3
-        ranked = [self.retriever.search(text, active, self.settings.top_k, timings if text is query else None,
-                                        vector=vector) for text, vector in zip([query, *parts], vectors, strict=True)]
-        merged: dict[str, Hit] = {}
-        for rank in range(max(len(r) for r in ranked)):
-            for results in ranked:
-                if rank < len(results):
-                    merged.setdefault(results[rank].chunk.chunk_id, results[rank])
-        return list(merged.values())
+        return self.retriever.search_asks(query, asks, active, self.settings.top_k, timings)
 
     def _analytics_answer(self, question: str, active: Filters) -> Answer | None:
         """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from advisor.text import content_words
+
 # words a "which/what <noun phrase>" question stops its noun phrase at
 _PHRASE_END = frozenset(
     """do does did is are was were has have had can could should would will to of in on for from that by with
@@ -82,8 +84,6 @@ def question_parts(question: str) -> list[str]:
     """The separate asks of a compound question, in order ("What did Ono pay for Deciphera, and which Deciphera
     drug had Zai Lab licensed?" is two); a simple question is its own single part. A part needs two words of
     its own that carry meaning, so "…, and why?" stays with the ask before it."""
-    from advisor.text import content_words
-
     parts: list[str] = []
     for piece in (p.strip(" ,;") for p in _NEXT_ASK.split(question)):
         if parts and len(content_words(piece)) < 2:

@@ -232,6 +232,24 @@ class HybridRetriever:
         if warm:
             warm()
 
+    def search_asks(self, query: str, asks: list[str], filters: Filters, k: int,
+                    timings: dict[str, float] | None = None) -> list[Hit]:
+        """A compound question's hits: the whole question's and each ask's, interleaved rank by rank (first of
+        each, then second of each…) without repeats, so one ask's evidence does not crowd out another's. The
+        question and its asks are embedded in one model call."""
+        timings = timings if timings is not None else {}
+        started = time.perf_counter()
+        vectors = self.embedder.embed([query, *asks])
+        timings["embed_asks_ms"] = (time.perf_counter() - started) * 1e3
+        ranked = [self.search(text, filters, k, timings if i == 0 else None, vector=vector)
+                  for i, (text, vector) in enumerate(zip([query, *asks], vectors, strict=True))]
+        merged: dict[str, Hit] = {}
+        for rank in range(max(len(r) for r in ranked)):
+            for results in ranked:
+                if rank < len(results):
+                    merged.setdefault(results[rank].chunk.chunk_id, results[rank])
+        return list(merged.values())
+
     def search(self, query: str, filters: Filters, k: int, timings: dict[str, float] | None = None, *,
                vector: np.ndarray | None = None) -> list[Hit]:
         """The top `k` hits by rank fusion of dense and BM25 search; `vector` is the query's embedding, when the

@@ -9,6 +9,7 @@ import pytest
 from advisor.advisor import Advisor, InputError
 from advisor.cite import SUPPORT_THRESHOLD, cited_sentences, support
 from advisor.config import Settings
+from advisor.intent import question_parts
 from advisor.retrieve import Filters
 from advisor.retriever_lc import AdvisorRetriever
 
@@ -151,3 +152,17 @@ def test_another_companys_amount_is_not_an_answer(advisor: Advisor) -> None:
     assert "None of our sources states the amount" in answer.text
     stated = advisor.ask("How much did AstraZeneca pay CSPC upfront?")
     assert stated.covered and "$110m" in stated.text
+
+
+def test_each_ask_of_a_compound_question_retrieves_its_evidence(advisor: Advisor) -> None:
+    question = "What did AstraZeneca pay CSPC upfront, and when did Japan relax its phase 1 requirement?"
+    asks = question_parts(question)
+    assert len(asks) == 2
+    filters = advisor._filters("public", None)
+    timings: dict[str, float] = {}
+    hits = advisor.retriever.search_asks(question, asks, filters, 2, timings)
+    ids = [h.chunk.chunk_id for h in hits]
+    assert len(ids) == len(set(ids)) and {"az-cspc", "japan-pmda"} <= {h.chunk.doc_id for h in hits}
+    assert "embed_asks_ms" in timings
+    answer = advisor.ask(question)
+    assert answer.covered and "$110m" in answer.text and "December 2023" in answer.text
