@@ -122,6 +122,9 @@ def test_deal_rows_render_as_text_with_fields_as_metadata(tmp_path: Path) -> Non
     assert "upfront $85m" in doc.text and "total $1,570m ($1.57bn)" in doc.text
     assert doc.meta["deal_upfront_usd_m"] == 85.0 and doc.meta["doc_type"] == "deal"
     assert doc.meta["published"] == 20240105
+    assert "announced a licence deal on 5 January 2024." in doc.text
+    path.write_text(DEALS_HEADER + DEAL_ROW.replace(",licence,", ",option,"))
+    assert "announced an option deal" in load_deal_file(path)[0][0].text
 
 
 def test_malformed_csv_row_is_reported_with_its_line(tmp_path: Path) -> None:

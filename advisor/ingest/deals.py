@@ -85,7 +85,7 @@ def render(deal: Deal) -> str:
     when = deal.announced.strftime("%-d %B %Y")
     parts = [
         f"{deal.licensor} ({deal.licensor_country}) and {deal.licensee} ({deal.licensee_country}) "
-        f"announced a {deal.deal_type} deal on {when}.",
+        f"announced {'an' if deal.deal_type[:1].lower() in 'aeiou' else 'a'} {deal.deal_type} deal on {when}.",
     ]
     asset = deal.asset or "the asset"
     details = ", ".join(x for x in (deal.modality, deal.therapy_area, deal.stage_at_deal) if x)

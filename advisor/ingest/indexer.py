@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 FaultHook = Callable[[str], None]
 # Bump when loaders or chunking change what a file becomes: every file is then re-read (chunks whose
 # text and metadata did not change keep their ids and are not re-embedded).
-INGEST_VERSION = "2"
+INGEST_VERSION = "3"  # 3: deal records read "an option deal", not "a option deal"
 
 
 @dataclass
