@@ -198,7 +198,8 @@ class ExtractiveGenerator:
 
     def _select(self, question: str, hits: list[Hit], limit: int, floor: float) -> Draft:
         query = self._query(question)
-        parts = [self._query(p) for p in question_parts(question)]
+        asks = question_parts(question)
+        parts = [self._query(ask) for ask in asks] if len(asks) > 1 else [query]  # a simple question is read once
         # a compound question's hits interleave each ask's (the advisor retrieves per ask): read as many more
         candidates = sorted(self._candidates(query, question, hits, self.max_hits * len(parts)),
                             key=lambda c: -c.score)
