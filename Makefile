@@ -15,9 +15,26 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# llama.cpp is built for a portable x86-64 baseline (AVX2, FMA, F16C), never for "this" CPU: a
+# -march=native build picked up AMX on an Intel VM that advertises it without running it, and segfaulted.
+# The wheel is built once per flag set into a cache outside the repo (valid on any x86-64-v3 machine), so a
+# fresh clone reuses it; pip's own wheel cache is bypassed because it ignores CMAKE_ARGS.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS  := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+                     -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_WHEELS      := $(HOME)/.cache/advisor/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell uname -m)-portable1
+
+$(LLAMA_WHEELS)/.built: | $(PY)
+	@echo "building llama-cpp-python $(LLAMA_CPP_VERSION) for a portable baseline (about 6 minutes on 2 cores)"
+	mkdir -p $(LLAMA_WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --quiet --no-cache-dir --no-deps \
+	  --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(LLAMA_WHEELS)
+	touch $@
+
 # torch first, pinned to the CPU wheel on disk; an unpinned torch pulls a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml Makefile $(LLAMA_WHEELS)/.built | $(PY)
 	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -41,8 +58,10 @@ model: install
 	$(VENV)/bin/advisor model fetch $(LLM_MODEL)
 
 # Ingest is incremental (an unchanged corpus embeds nothing); a bad file is reported and the
-# server starts on what did ingest. Answers come from the local LLM unless ADVISOR_GENERATOR says otherwise.
-run: install model
+# server starts on what did ingest. Prospects get extractive answers at once; the local LLM (fetched and
+# started in its own process in the background, answering consultants' drafts once it is ready) is set up
+# unless ADVISOR_GENERATOR says otherwise.
+run: install
 	-$(VENV)/bin/advisor ingest $(CORPUS)
 	ADVISOR_GENERATOR=$${ADVISOR_GENERATOR:-llamacpp} ADVISOR_LLM_MODEL=$${ADVISOR_LLM_MODEL:-$(LLM_MODEL)} \
 	  $(VENV)/bin/advisor serve

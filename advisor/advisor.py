@@ -39,6 +39,7 @@ from advisor.types import Answer, Citation, Hit, Source, SourceView, Turn
 log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
 UNCALIBRATED_THRESHOLD = 0.35
+Writer = Literal["extractive", "llm"]
 
 
 class InputError(ValueError):
@@ -78,6 +79,11 @@ def _deltas(text: str) -> Iterator[tuple[str, object]]:
     """A verified sentence as word-sized `delta` events (a verified sentence types out; it is never withdrawn)."""
     for piece in re.findall(r"\s*\S+", text):
         yield "delta", piece
+
+
+def _plain(sentence: str) -> str:
+    """A sentence without its citation marks, for telling whether it was already shown."""
+    return re.sub(r"\s*\[[\d, ]+\]", "", sentence).strip().lower()
 
 
 def _timed(pieces: Iterable[str], timings: dict[str, float], since: float) -> Iterator[str]:
@@ -145,7 +151,31 @@ class Advisor:
         self.analytics.table.refresh()
         warm = getattr(self.generator, "warm_up", None)
         if warm is not None:
-            warm()  # loads (and, for a local model, verifies) the LLM: a missing model fails here, at startup
+            warm()  # an endpoint model: checked now; the local model: its process starts in the background
+
+    def close(self) -> None:
+        """Stop what the advisor started (the local model's process)."""
+        close = getattr(getattr(self.generator, "chat", None), "close", None)
+        if close is not None:
+            close()
+
+    def wait_for_model(self, timeout: float | None = None) -> dict[str, object] | None:
+        """Block until the local model is ready or has failed (evals and scripts; a server never waits)."""
+        process = getattr(getattr(self.generator, "chat", None), "process", None)
+        if process is not None:
+            process.start(wait=True, timeout=timeout)
+        return self.model_status()
+
+    def model_status(self) -> dict[str, object] | None:
+        """The local model process's state, restarts and detail; None when answers need no local model."""
+        process = getattr(getattr(self.generator, "chat", None), "process", None)
+        return process.status().to_dict() if process is not None else None
+
+    def writer(self, audience: Audience, requested: Writer | None = None) -> Generator:
+        """Who writes this answer: what the request asks for, else the audience's default (settings.answer_writer);
+        the extractive composer when no LLM is configured."""
+        wanted = requested or self.settings.answer_writer.get(audience, "extractive")
+        return self.generator if wanted == "llm" else self.extractive
 
     def indexer(self, fault: FaultHook | None = None) -> Indexer:
         s = self.settings
@@ -163,29 +193,31 @@ class Advisor:
         return dataclasses.replace(filters or Filters(), audience=audience)
 
     def ask(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
-            history: list[Turn] | None = None, max_sentences: int | None = None) -> Answer:
+            history: list[Turn] | None = None, max_sentences: int | None = None,
+            writer: Writer | None = None) -> Answer:
         """Answer a question with verified citations (or say plainly that the sources don't cover it)."""
         for kind, value in self._answer_events(question, audience=audience, filters=filters, history=history,
-                                               max_sentences=max_sentences):
+                                               max_sentences=max_sentences, writer=writer):
             if kind == "answer":
                 assert isinstance(value, Answer)
                 return value
         raise RuntimeError("the answer pipeline ended without an answer")
 
-    def _standalone(self, question: str, history: list[Turn]) -> str:
-        """The rule-based rewrite decides whether the question leans on the conversation; an LLM, when there is
-        one, then writes the standalone query (the rule-based one stands when it fails or is not usable)."""
+    def _standalone(self, question: str, history: list[Turn], generator: Generator) -> str:
+        """The rule-based rewrite decides whether the question leans on the conversation; an LLM, when it writes
+        the answer, then writes the standalone query (the rule-based one stands when it fails or is not usable)."""
         rewritten = standalone_query(question, history)
-        if rewritten == question or not isinstance(self.generator, Condenser):
+        if rewritten == question or not isinstance(generator, Condenser):
             return rewritten
         try:
-            return self.generator.condense(question, history) or rewritten
+            return generator.condense(question, history) or rewritten
         except LLMError as exc:
             log.warning("condensing the follow-up failed, using the rule-based rewrite: %s", exc)
             return rewritten
 
     def _answer_events(self, question: str, *, audience: Audience, filters: Filters | None,
-                       history: list[Turn] | None, max_sentences: int | None) -> Iterator[tuple[str, object]]:
+                       history: list[Turn] | None, max_sentences: int | None,
+                       writer: Writer | None = None) -> Iterator[tuple[str, object]]:
         """("sources", [Source]), ("delta", text)…, ("answer", Answer): the one pipeline behind ask and stream."""
         started = time.perf_counter()
         question = (question or "").strip()
@@ -197,11 +229,12 @@ class Advisor:
         if len(history) > self.settings.max_history_turns:
             raise InputError(f"history has {len(history)} turns; the limit is {self.settings.max_history_turns}")
         active = self._filters(audience, filters)
+        generator = self.writer(audience, writer)
         timings: dict[str, float] = {}
-        query = self._standalone(question, history)
+        query = self._standalone(question, history, generator)
         if query != question:
             timings["condense_ms"] = (time.perf_counter() - started) * 1e3
-        analytic = self._analytics_answer(query, active)
+        analytic = self._analytics_answer(query, active, generator)
         # no matching deal record: the articles may still answer, so retrieval gets its turn
         if analytic is not None and analytic.citations:
             analytic.question = question
@@ -216,10 +249,11 @@ class Advisor:
             return
         hits = self._retrieve(query, active, timings)
         t_gen = time.perf_counter()
-        draft = self.generator.stream(query, hits, max_sentences=max_sentences)
+        draft = generator.stream(query, hits, max_sentences=max_sentences)
         top_dense = float(timings.pop("top_dense_similarity", 0.0))
         evidence = self.gate.score(top_dense, draft.coverage)
-        answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4))
+        answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4),
+                        writer="extractive")
         if query != question:
             answer.notes.append(f"read as: {query}")
         shown: list[str] = []
@@ -243,10 +277,17 @@ class Advisor:
                 failed = False
             timings["generate_ms"] = (time.perf_counter() - t_gen) * 1e3
             recited = verifier.recited
-            if verifier.result().supported == 0 and self.generator is not self.extractive:
-                # nothing the model wrote is supported: the extractive answer, quoted from the same evidence
+            from_model = verifier.result().supported
+            if generator is not self.extractive and from_model:
+                answer.writer = generator.name  # type: ignore[attr-defined]
+            if generator is not self.extractive and (failed or from_model == 0):
+                # the model failed, or nothing it wrote is supported: the extractive answer from the same
+                # evidence completes it (sentences already shown are not repeated)
                 fallback = self.extractive.generate(query, hits, max_sentences=max_sentences)
+                seen = {_plain(t) for t in shown}
                 for sentence in complete_sentences([fallback.text]):
+                    if _plain(sentence.text) in seen:
+                        continue
                     text = verifier.add(dataclasses.replace(sentence, refs=[]))
                     if text:
                         yield from _deltas((" " if shown else "") + text)
@@ -296,7 +337,7 @@ class Advisor:
             return self.retriever.search(query, active, self.settings.top_k, timings)
         return self.retriever.search_asks(query, asks, active, self.settings.top_k, timings)
 
-    def _analytics_answer(self, question: str, active: Filters) -> Answer | None:
+    def _analytics_answer(self, question: str, active: Filters, generator: Generator) -> Answer | None:
         """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.
 
         Its figures are computed, so they appear in no single passage: each cited deal record is quoted
@@ -313,13 +354,14 @@ class Advisor:
                              date_to=active.date_to, therapy_areas=valid_areas)
         answer = self.analytics.answer(question, audience=active.audience, within=within)
         if answer is None and self.settings.llm_deal_queries and _ANALYTIC_HINT.search(question):
-            answer = self._proposed_analytics_answer(question, active.audience, within)
+            answer = self._proposed_analytics_answer(question, active.audience, within, generator)
         return answer
 
-    def _proposed_analytics_answer(self, question: str, audience: Audience, within: DealFilters) -> Answer | None:
+    def _proposed_analytics_answer(self, question: str, audience: Audience, within: DealFilters,
+                                   generator: Generator) -> Answer | None:
         """When the rule parser finds no deal query, an LLM may propose one: JSON validated against the
         DealQuery schema (whitelisted fields and values, so never raw SQL); anything invalid is ignored."""
-        complete = getattr(self.generator, "complete", None)
+        complete = getattr(generator, "complete", None)
         if complete is None:
             return None
         vocabulary = {"therapy_areas": list(THERAPY_AREAS), "modalities": list(MODALITIES),
@@ -346,7 +388,7 @@ class Advisor:
         return answer
 
     def stream(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
-               history: list[Turn] | None = None) -> Iterator[dict[str, Any]]:
+               history: list[Turn] | None = None, writer: Writer | None = None) -> Iterator[dict[str, Any]]:
         """Events for a streaming client: `sources`, then `delta` text pieces, then the final `answer`.
 
         Verification runs at sentence boundaries: the model's tokens are buffered until a sentence is
@@ -356,7 +398,7 @@ class Advisor:
         the answer draws on before any text; the final `answer` lists those actually cited.
         """
         for kind, value in self._answer_events(question, audience=audience, filters=filters, history=history,
-                                               max_sentences=None):
+                                               max_sentences=None, writer=writer):
             if kind == "sources":
                 yield {"event": "sources", "data": [s.model_dump() for s in value]}  # type: ignore[attr-defined]
             elif kind == "delta":
@@ -384,10 +426,11 @@ class Advisor:
 
     def draft(self, question: str, *, style: Literal["email", "briefing"] = "briefing",
               length: Literal["short", "long"] = "short", audience: Audience = "internal",
-              filters: Filters | None = None, history: list[Turn] | None = None) -> Answer:
+              filters: Filters | None = None, history: list[Turn] | None = None,
+              writer: Writer | None = None) -> Answer:
         """A consultant's draft: the cited answer laid out as an email reply or a briefing note."""
         answer = self.ask(question, audience=audience, filters=filters, history=history,
-                          max_sentences=3 if length == "short" else 8)
+                          max_sentences=3 if length == "short" else 8, writer=writer)
         if answer.covered:
             answer.text = prompts.render(f"draft_{style}.j2", self.settings.prompts_dir, question=question,
                                          answer=answer.text, citations=answer.citations)

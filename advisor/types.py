@@ -117,6 +117,8 @@ class Answer(BaseModel):
     evidence_score: float = 0.0
     timings_ms: dict[str, float] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    # who wrote the text: "extractive" (quoted from the sources) or the language model's name
+    writer: str = "extractive"
     # analytics answers: the rows behind the figures, and a chart as a Vega-Lite spec
     table: list[dict[str, Any]] | None = None
     chart: dict[str, Any] | None = None

@@ -78,9 +78,13 @@ def first_token_ms(chat: LlamaCppChat, messages: list[dict[str, str]]) -> float:
 def bench_model(name: str, base: Advisor, questions: list[dict[str, Any]], prefix_trials: int) -> dict[str, Any]:
     settings = base.settings.model_copy(update={"generator": "llamacpp", "llm_model": name})
     advisor = Advisor(settings, store=base.store, embedder=base.embedder)
-    generator = advisor.generator
-    assert isinstance(generator, LLMGenerator) and isinstance(generator.chat, LlamaCppChat)
-    chat = generator.chat
+    # the model in this process (the server runs it in its own; loopback HTTP adds about a millisecond a call),
+    # so its KV cache can be emptied for the prefix measurement
+    chat = LlamaCppChat(name, settings.models_dir, n_ctx=settings.llm_n_ctx, n_threads=settings.llm_n_threads,
+                        flash_attn=settings.llm_flash_attn)
+    generator = LLMGenerator(chat, advisor.extractive, prompts_dir=settings.prompts_dir,
+                             max_tokens=settings.llm_max_tokens, evidence_sentences=settings.llm_evidence_sentences)
+    advisor.generator = generator
     rss_before = rss_mb()
     t0 = time.perf_counter()
     resolve(name, settings.models_dir)  # sha256 verification (cached for the load below)
@@ -107,7 +111,7 @@ def bench_model(name: str, base: Advisor, questions: list[dict[str, Any]], prefi
         started = time.perf_counter()
         first_shown = None
         answer = None
-        for event in advisor.stream(question):
+        for event in advisor.stream(question, writer="llm"):
             if event["event"] == "delta" and first_shown is None:
                 first_shown = (time.perf_counter() - started) * 1e3
             elif event["event"] == "answer":
@@ -154,13 +158,64 @@ def bench_model(name: str, base: Advisor, questions: list[dict[str, Any]], prefi
     return result
 
 
+def throughput(name: str, models_dir: Path, *, n_threads: int, prompt_tokens: int = 512, gen_tokens: int = 128,
+               trials: int = 3) -> dict[str, Any]:
+    """Raw llama.cpp speed of this build: prompt evaluation and generation in tokens per second (median of
+    `trials`), on a fixed text from the corpus, with an empty KV cache each time."""
+    import llama_cpp
+
+    path = resolve(name, models_dir)
+    llm = llama_cpp.Llama(model_path=str(path), n_ctx=2048, n_threads=n_threads, n_threads_batch=n_threads,
+                          n_batch=512, seed=0, verbose=False)
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "corpus" / "articles").glob("cn-*.md")))
+    tokens = llm.tokenize(text.encode("utf-8"))[:prompt_tokens]
+    prompt_s, gen_s = [], []
+    for _ in range(trials):
+        llm.reset()
+        t0 = time.perf_counter()
+        llm.eval(tokens)
+        prompt_s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for _ in range(gen_tokens):  # greedy, past any end-of-text token: always the same number of steps
+            llm.eval([llm.sample(temp=0.0)])
+        gen_s.append(time.perf_counter() - t0)
+    info = llama_cpp.llama_print_system_info().decode()
+    del llm
+    gc.collect()
+    return {"prompt_tokens": len(tokens), "generated_tokens": gen_tokens, "trials": trials, "n_threads": n_threads,
+            "prompt_tok_s": round(len(tokens) / statistics.median(prompt_s), 1),
+            "gen_tok_s": round(gen_tokens / statistics.median(gen_s), 1),
+            "llama_cpp_version": llama_cpp.__version__, "system_info": info.strip()}
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="qwen2.5-coder-1.5b,qwen2.5-coder-0.5b,smollm2-135m")
     parser.add_argument("--limit", type=int, default=20, help="questions per model")
     parser.add_argument("--prefix-trials", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--throughput", metavar="BUILD",
+                        help="only measure raw prompt and generation tokens/s of the installed llama.cpp build, "
+                             "recorded under this label (e.g. portable, native)")
     args = parser.parse_args(argv)
+    if args.throughput:
+        settings = load_settings()
+        results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+            print(f"throughput of {name} with the {args.throughput} build…", flush=True)
+            entry = throughput(name, settings.models_dir, n_threads=settings.llm_n_threads)
+            entry.update(cpu=cpu_model(), measured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            results.setdefault("throughput", {}).setdefault(args.throughput, {})[name] = entry
+            print(json.dumps(entry, indent=2), flush=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        return 0
     settings = load_settings(generator="extractive")  # the base selects questions; each model gets its own
     base = Advisor.from_settings(settings)
     if base.store.catalog.counts()["chunks"] == 0:

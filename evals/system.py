@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from advisor.advisor import Advisor
+from advisor.advisor import Advisor, Writer
 from advisor.config import Audience
 from advisor.retrieve import Filters
 from advisor.types import Answer, Turn
@@ -42,10 +42,12 @@ class AdvisorSystem:
     def __init__(self, advisor: Advisor, name: str = "advisor") -> None:
         self.advisor = advisor
         self.name = name
+        # an eval of an LLM generator measures that generator for every audience, not the audience defaults
+        self.writer: Writer | None = "llm" if advisor.settings.generator != "extractive" else None
 
     def retrieve(self, question: str, *, k: int, audience: Audience = "internal") -> list[Retrieved]:
         hits = self.advisor.retriever.search(question, Filters(audience=audience), k)
         return [Retrieved(h.chunk.doc_id, h.chunk.text, h.score) for h in hits]
 
     def answer(self, question: str, *, audience: Audience = "public", history: list[Turn] | None = None) -> Answer:
-        return self.advisor.ask(question, audience=audience, history=history)
+        return self.advisor.ask(question, audience=audience, history=history, writer=self.writer)

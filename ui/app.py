@@ -199,14 +199,15 @@ class Callbacks:
     @guarded(outputs=6)
     def draft(self, question: str, style: Literal["email", "briefing"], length: Literal["short", "long"],
               date_from: str, date_to: str, companies: str, regions: list[str], therapy_areas: list[str],
-              doc_types: list[str], include_internal: bool, session: ConsultantSession) -> tuple[Any, ...]:
-        """Draft a cited email or briefing with the chosen filters."""
+              doc_types: list[str], include_internal: bool, use_model: bool,
+              session: ConsultantSession) -> tuple[Any, ...]:
+        """Draft a cited email or briefing with the chosen filters, by the local model when asked."""
         session.require()
         audience, filters = consultant_filters(date_from=date_from, date_to=date_to, companies=companies,
                                                therapy_areas=therapy_areas, doc_types=doc_types,
                                                include_internal=include_internal, regions=regions)
         answer = make_draft(self.advisor, self.records, session, question or "", style=style, length=length,
-                            audience=audience, filters=filters)
+                            audience=audience, filters=filters, writer="llm" if use_model else "extractive")
         return (answer.text, render.draft_sources(answer.citations), session, gr.update(value=None, visible=False),
                 gr.update(visible=True), render.status(*render.draft_outcome(answer)))
 
@@ -366,6 +367,11 @@ def _drafting_column(cb: Callbacks, session: gr.State, filters: list[Any]) -> li
                              label="Format", elem_id="draft-style")
             length = gr.Radio([("Short", "short"), ("Long", "long")], value="short", label="Length",
                               elem_id="draft-length")
+        has_model = cb.settings.generator != "extractive"
+        use_model = gr.Checkbox(label="Write with the local model", elem_id="draft-use-model", visible=has_model,
+                                value=has_model and cb.settings.answer_writer.get("internal") == "llm",
+                                info="In its own words, checked sentence by sentence against the sources; about "
+                                     "10-30 s on a CPU. Unticked: quoted from the sources at once.")
         go = gr.Button("Draft", variant="primary", elem_id="draft")
         draft_status = gr.HTML("", elem_id="draft-status")
     with gr.Column(elem_classes="mr-card"):
@@ -385,7 +391,7 @@ def _drafting_column(cb: Callbacks, session: gr.State, filters: list[Any]) -> li
     with gr.Column(elem_classes="mr-card"):
         _title("Cited passages")
         sources = gr.HTML(render.draft_sources([]), elem_id="draft-sources")
-    go.click(cb.draft, [question, style, length, *filters, session],
+    go.click(cb.draft, [question, style, length, *filters, use_model, session],
              [text, sources, session, file, actions, draft_status], api_visibility="private")
     to_md.click(cb.export_markdown, [text, session], [file, action_status], api_visibility="private")
     to_doc.click(cb.export_docx, [text, session], [file, action_status], api_visibility="private")

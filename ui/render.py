@@ -137,6 +137,10 @@ def draft_outcome(answer: Answer) -> tuple[str, Literal["info", "ok"]]:
     internal = any(c.audience == "internal" for c in answer.citations)
     note = " It cites internal sources: remove them before sending to a client." if internal else ""
     n = len(answer.citations)
+    if answer.writer != "extractive":
+        note = f" Written by the local model ({answer.writer}), every sentence checked against its source.{note}"
+    elif any("language model was unavailable" in n for n in answer.notes):
+        note = f" The local model was unavailable, so it is quoted from the sources.{note}"
     return f"Draft ready with {n} cited passage{'' if n == 1 else 's'}. Edit it, then export.{note}", "ok"
 
 

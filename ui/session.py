@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from advisor.advisor import Advisor, InputError
+from advisor.advisor import Advisor, InputError, Writer
 from advisor.config import Audience
 from advisor.export import to_docx, to_markdown
 from advisor.records import NotFound, Records
@@ -147,10 +147,10 @@ def request_call(records: Records, session: ChatSession, *, name: str, email: st
 
 def make_draft(advisor: Advisor, records: Records, session: ConsultantSession, question: str, *,
                style: Literal["email", "briefing"], length: Literal["short", "long"], audience: Audience,
-               filters: Filters) -> Answer:
+               filters: Filters, writer: Writer | None = None) -> Answer:
     """A consultant's cited draft, logged in the consultant's conversation."""
     role = session.require()
-    answer = advisor.draft(question, style=style, length=length, audience=audience, filters=filters)
+    answer = advisor.draft(question, style=style, length=length, audience=audience, filters=filters, writer=writer)
     records.log_answer(conversation_for(records, session, audience_for(role)), answer)
     session.draft = answer
     return answer

@@ -34,6 +34,8 @@ from advisor.types import Answer, SourceView, Turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# /v1/chat/completions model names → who writes the answer (None: the caller's audience default)
+CHAT_MODELS: dict[str, Any] = {"advisor": None, "advisor-extractive": "extractive", "advisor-llm": "llm"}
 
 
 class ApiError(Exception):
@@ -62,7 +64,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     records_ = records or Records(sqlite_path(settings.records_url or str(settings.data_dir / "records.sqlite3")))
     state: dict[str, Any] = {}
     limiter = RateLimiter(settings.anonymous_requests_per_minute)
-    registry = m.Metrics()
+    registry = m.Metrics(model_status=the_advisor_.model_status)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202 - FastAPI's lifespan protocol
@@ -70,6 +72,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         state["advisor"], state["records"] = the_advisor_, records_
         state["answering"] = anyio.CapacityLimiter(settings.answer_concurrency)
         yield
+        await run_in_threadpool(the_advisor_.close)
 
     app = FastAPI(title="advisor", version=__version__, lifespan=lifespan,
                   description="Answers about pharma and biotech in Asia, every sentence cited to its source.")
@@ -146,7 +149,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     def answer_for(body: AskBody, who: Role) -> Answer:
         audience, conversation = checked(body, who)
         answer = the_advisor().ask(body.question, audience=audience, filters=body.filters.to_filters(),
-                                   history=body.history)
+                                   history=body.history, writer=body.writer)
         record(answer, audience, conversation, who)
         return answer
 
@@ -157,7 +160,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         """
         audience, conversation = checked(body, who)
         events = the_advisor().stream(body.question, audience=audience, filters=body.filters.to_filters(),
-                                      history=body.history)
+                                      history=body.history, writer=body.writer)
         first = next(events)
 
         def rest() -> Iterator[dict[str, Any]]:
@@ -177,7 +180,11 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     async def healthz() -> dict[str, Any]:
         current = state.get("advisor")
         counts = current.store.catalog.counts() if current else {}
-        return {"status": "ok" if current else "starting", "version": __version__, **counts}
+        out = {"status": "ok" if current else "starting", "version": __version__, **counts}
+        model = the_advisor_.model_status()
+        if model is not None:  # answers are served either way: extractive while the model is not ready
+            out["model"] = model
+        return out
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
@@ -206,13 +213,19 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
                  if msg.role in ("user", "assistant")]
         if not turns or turns[-1].role != "user":
             raise ApiError(422, "the last message must come from the user")
-        ask_body = AskBody(question=turns[-1].content[:2000] or " ", history=turns[:-1][-20:])
+        ask_body = AskBody(question=turns[-1].content[:2000] or " ", history=turns[:-1][-20:],
+                           writer=CHAT_MODELS.get(body.model))
         if body.stream:
             events = await answering(live_events, ask_body, who)
             return StreamingResponse(openai_compat.stream_events_as_chunks(events, body.model),
                                      media_type="text/event-stream")
         answer = await answering(answer_for, ask_body, who)
         return JSONResponse(openai_compat.completion(answer, body.model))
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "advisor"}
+                                           for name in CHAT_MODELS]}
 
     @app.get("/v1/sources/{doc_id}", response_model=SourceView)
     async def source(doc_id: str, who: Caller, char_start: int | None = None,

@@ -29,8 +29,13 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
                      "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": [c.model_dump() for c in answer.citations],
-        "advisor": {"answer_id": answer.answer_id, "covered": answer.covered, "route": answer.route},
+        "advisor": _extras(answer),
     }
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    return {"answer_id": answer.answer_id, "covered": answer.covered, "route": answer.route,
+            "writer": answer.writer, "notes": answer.notes}
 
 
 def stream_events_as_chunks(events: Iterator[dict[str, Any]], model: str) -> Iterator[str]:
@@ -50,6 +55,5 @@ def stream_events_as_chunks(events: Iterator[dict[str, Any]], model: str) -> Ite
             answer = Answer.model_validate(item["data"])
             if answer.citations:
                 yield event({"content": message_text(answer)[len(answer.text):]})
-            yield event({}, "stop", citations=[c.model_dump() for c in answer.citations],
-                        advisor={"answer_id": answer.answer_id, "covered": answer.covered, "route": answer.route})
+            yield event({}, "stop", citations=[c.model_dump() for c in answer.citations], advisor=_extras(answer))
     yield "data: [DONE]\n\n"

@@ -45,6 +45,9 @@ class AskBody(BaseModel):
     conversation_id: str | None = Field(default=None, max_length=64)
     # a consultant may ask as a prospect would see it; nobody can widen beyond their role
     audience: Literal["public", "internal"] | None = None
+    # who writes the answer: "extractive" (quoted from the sources at once) or "llm" (the configured language
+    # model: slower, in its own words, verified the same way); default: the audience's (settings.answer_writer)
+    writer: Literal["extractive", "llm"] | None = None
 
 
 class FeedbackBody(BaseModel):
@@ -81,6 +84,7 @@ class ChatBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
+    # "advisor" (the audience's default writer), "advisor-extractive" or "advisor-llm" (see GET /v1/models)
     model: str = "advisor"
     messages: list[ChatMessage] = Field(min_length=1, max_length=40)
     stream: bool = False

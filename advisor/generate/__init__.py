@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from advisor.types import Citation, Hit, Turn
@@ -68,10 +69,17 @@ def make_generator(settings: Settings, extractive: ExtractiveGenerator) -> Gener
 
     chat: ChatModel
     if settings.generator == "llamacpp":
-        from advisor.generate.llamacpp import LlamaCppChat
+        from advisor.generate.local_model import LocalModelChat, ModelProcess
+        from advisor.models import ensure
 
-        chat = LlamaCppChat(settings.llm_model, settings.models_dir, n_ctx=settings.llm_n_ctx,
-                            n_threads=settings.llm_n_threads, flash_attn=settings.llm_flash_attn)
+        # the model runs in its own supervised process: a crash in native code cannot take the API with it
+        process = ModelProcess(Path(settings.llm_model).stem if settings.llm_model.endswith(".gguf")
+                               else settings.llm_model,
+                               lambda: ensure(settings.llm_model, settings.models_dir),
+                               n_ctx=settings.llm_n_ctx, n_threads=settings.llm_n_threads,
+                               flash_attn=settings.llm_flash_attn, log_file=settings.data_dir / "logs" / "model.log",
+                               startup_timeout_s=settings.llm_startup_timeout_s)
+        chat = LocalModelChat(process, timeout=settings.llm_timeout_s)
     else:
         from advisor.generate.openai_compat import OpenAIChat
 
