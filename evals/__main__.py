@@ -1,8 +1,8 @@
 """python -m evals: run the in-house set and public suites, compare two runs, re-render a report.
 
-    python -m evals run [--sample N --seed S --types T,T --systems advisor,baseline --suites scifact,cuad
-                         --suite-sample N --out DIR]
-    python -m evals compare A B
+    python -m evals run [--split dev,test,new_user --sample N --seed S --types T,T --systems advisor,baseline
+                         --suites scifact,cuad --suite-sample N --out DIR]
+    python -m evals compare A B [--split dev,test]
     python -m evals report DIR
 """
 
@@ -86,6 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from evals import report, runner
 
     started = time.perf_counter()
+    questions, selection = ([], {}) if args.skip_inhouse else inhouse_questions(args)  # bad arguments fail fast
     overrides = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
     settings = load_settings(args.config, **overrides)
     advisor = Advisor.from_settings(settings)
@@ -95,6 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"warning: corpus did not ingest cleanly: {ingest.failed[:3]} {ingest.record_errors[:3]}",
                   file=sys.stderr)
     advisor.warm_up()
+    model = advisor.wait_for_model()
+    if model is not None and model["state"] != "ready":
+        raise SystemExit(f"the local model is not ready: {model['detail']}")
     cache_dir = Path(args.cache_dir) if args.cache_dir else settings.data_dir / "eval-cache"
     questions_file = Path(args.set)
     meta = run_metadata(settings, advisor, args, questions_file)
@@ -102,11 +106,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"meta": meta, "inhouse": None, "suites": []}
 
     if not args.skip_inhouse:
-        questions = runner.select(runner.load_questions(questions_file), sample=args.sample, seed=args.seed,
-                                  types=_csv(args.types) if args.types else None)
+        meta.update(selection)
         systems = build_systems(_csv(args.systems), advisor, cache_dir)
         meta["systems"] = [s.name for s in systems]
-        meta["n_questions"] = len(questions)
         progress = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
         results["inhouse"] = runner.run_inhouse(systems, questions, markers=runner.load_markers(),
                                                 internal_docs=runner.internal_doc_ids(advisor), progress=progress)
@@ -118,6 +120,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(report.summary_markdown(results))
     print(f"\nwrote {paths['json']}, {paths['md'].name}, {paths['html'].name}", file=sys.stderr)
     return 0
+
+
+def inhouse_questions(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The questions `--split` (then `--types`, `--sample`) selects, and what the run metadata records of
+    them (the splits' sizes, what was skipped, the new-user set's hash); a missing new-user set is skipped with
+    a message."""
+    from evals import runner
+
+    try:
+        splits = runner.parse_splits(args.split)
+        pool, skipped = runner.load_splits(splits, qa_set=Path(args.set), new_user_set=Path(args.new_user_set))
+        questions = runner.select(pool, sample=args.sample, seed=args.seed,
+                                  types=_csv(args.types) if args.types else None)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
+    for message in skipped:
+        print(message, file=sys.stderr)
+    if not questions:
+        raise SystemExit(f"no questions selected (splits {', '.join(splits)}; types {args.types or 'all'})")
+    counts = {s: sum(q["split"] == s for q in questions) for s in splits}
+    info: dict[str, Any] = {"splits": {s: n for s, n in counts.items() if n}, "skipped": skipped,
+                            "n_questions": len(questions)}
+    new_user = Path(args.new_user_set)
+    if counts.get("new_user"):
+        info["new_user_set"] = str(new_user.relative_to(REPO)) if new_user.is_relative_to(REPO) else str(new_user)
+        info["new_user_set_sha256"] = hashlib.sha256(new_user.read_bytes()).hexdigest()[:16]
+    return questions, info
 
 
 def run_suites(names: list[str], settings: Any, args: argparse.Namespace, cache_dir: Path) -> list[dict[str, Any]]:
@@ -144,8 +173,13 @@ def run_suites(names: list[str], settings: Any, args: argparse.Namespace, cache_
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from evals.compare import compare_paths
+    from evals.runner import parse_splits
 
-    text = compare_paths(Path(args.a), Path(args.b))
+    try:
+        splits = parse_splits(args.split) if args.split else None
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
+    text = compare_paths(Path(args.a), Path(args.b), splits=splits)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     print(text)
@@ -165,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="evaluate systems on the in-house set (and public suites)")
+    run.add_argument("--split", default="all", help="comma-separated: dev, test (halves of the in-house set), "
+                                                    "new_user (the new-user set); all = every one (default)")
     run.add_argument("--sample", type=int, default=None, help="a stratified seeded sample of N questions")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--types", default="", help="comma-separated question types (default: all)")
@@ -172,7 +208,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--suites", default="", help="comma-separated public suites: scifact, cuad, multihop, squad_v2")
     run.add_argument("--suite-sample", type=int, default=None, help="queries per suite (default: the full suite)")
     run.add_argument("--skip-inhouse", action="store_true", help="run only the public suites")
-    run.add_argument("--set", default=str(REPO / "evals" / "sets" / "advisor_qa.jsonl"))
+    run.add_argument("--set", default=str(REPO / "evals" / "sets" / "advisor_qa.jsonl"),
+                     help="the in-house set (the dev and test splits)")
+    run.add_argument("--new-user-set", default=str(REPO / "evals" / "sets" / "new_user.jsonl"),
+                     help="the new-user set (the new_user split; skipped with a message when absent)")
     run.add_argument("--out", default="", help="output folder (default evals/results/<timestamp>)")
     run.add_argument("--data-dir", default="", help="advisor index folder (default: the settings' data_dir)")
     run.add_argument("--config", default=None, help="advisor settings TOML")
@@ -186,6 +225,8 @@ def parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="per-metric deltas and flipped questions between two runs")
     cmp.add_argument("a")
     cmp.add_argument("b")
+    cmp.add_argument("--split", default="", help="compare within these splits (comma-separated dev, test, new_user, "
+                                                 "or all: one section per split); default: the whole runs")
     cmp.add_argument("--out", default="", help="also write the comparison to this file")
     cmp.set_defaults(func=cmd_compare)
     rep = sub.add_parser("report", help="re-render summary.md and report.html from a run's results.json")

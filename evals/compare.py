@@ -1,7 +1,9 @@
 """Compare two runs: per-metric deltas per system, and the in-house questions that flipped pass ↔ fail.
 
 A question passes when it is correct (all required facts for an answerable question, a refusal for an
-unanswerable one) and does not leak. Questions present in only one run are listed, not compared.
+unanswerable one) and does not leak. Questions present in only one run are listed, not compared. With splits
+(`--split dev,test`), each system is compared within each split, over that split's questions only; a record
+written before splits existed gets its split from the rule (`runner.split_of`) applied to the current set.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from evals.report import METRICS, RESULTS, fmt
-from evals.runner import aggregate, aggregate_by_type
+from evals.runner import aggregate, aggregate_by_type, record_split
 
 
 @dataclass
 class SystemDiff:
     system: str
+    split: str = "all"  # the split compared, or "all": the whole runs
     deltas: list[tuple[str, Any, Any, float | None]] = field(default_factory=list)  # (metric, a, b, b - a)
     by_type: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # type -> (correct in a, correct in b)
     broke: list[str] = field(default_factory=list)  # passed in A, failed in B
@@ -38,22 +41,27 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> list[SystemDiff]:
-    """One diff per system present in both runs' in-house results."""
+def compare(a: dict[str, Any], b: dict[str, Any], *, split: str | None = None) -> list[SystemDiff]:
+    """One diff per system present in both runs' in-house results; with `split`, over that split's records."""
     sys_a = (a.get("inhouse") or {}).get("systems", {})
     sys_b = (b.get("inhouse") or {}).get("systems", {})
     diffs = []
     for name in [s for s in sys_a if s in sys_b]:
-        diff = SystemDiff(name)
+        diff = SystemDiff(name, split or "all")
         recs_a, recs_b = sys_a[name]["records"], sys_b[name]["records"]
+        if split is not None:
+            recs_a = [r for r in recs_a if record_split(r) == split]
+            recs_b = [r for r in recs_b if record_split(r) == split]
+            if not recs_a and not recs_b:
+                continue
         ra = {r["id"]: bool(r.get("passed")) for r in recs_a}
         rb = {r["id"]: bool(r.get("passed")) for r in recs_b}
         shared = set(ra) & set(rb)
         diff.common = len(shared)
-        if set(ra) == set(rb):
+        if split is None and set(ra) == set(rb):
             oa, ob = sys_a[name]["overall"], sys_b[name]["overall"]
             ta, tb = sys_a[name]["by_type"], sys_b[name]["by_type"]
-        else:  # different question sets: compare like with like
+        else:  # a split, or different question sets: compare like with like
             kept_a = [r for r in recs_a if r["id"] in shared]
             kept_b = [r for r in recs_b if r["id"] in shared]
             oa, ob = aggregate(kept_a), aggregate(kept_b)
@@ -94,7 +102,7 @@ def render(diffs: list[SystemDiff], suites: list[tuple[str, str, str, float, flo
     if not diffs and not suites:
         lines.append("No system or suite appears in both runs.")
     for diff in diffs:
-        lines += [f"## {diff.system}", ""]
+        lines += [f"## {diff.system}" + ("" if diff.split == "all" else f" — {diff.split}"), ""]
         if diff.only_a or diff.only_b:
             lines += [f"The runs hold different questions: metrics below are over the {diff.common} both hold.", ""]
         lines += ["| metric | A | B | B − A |", "|---|---|---|---|"]
@@ -115,6 +123,10 @@ def render(diffs: list[SystemDiff], suites: list[tuple[str, str, str, float, flo
     return "\n".join(lines) + "\n"
 
 
-def compare_paths(path_a: Path, path_b: Path) -> str:
+def compare_paths(path_a: Path, path_b: Path, *, splits: list[str] | None = None) -> str:
+    """The comparison as Markdown: the whole runs, or with `splits` one section per system and split."""
     a, b = load_results(path_a), load_results(path_b)
-    return render(compare(a, b), suite_deltas(a, b), str(path_a), str(path_b))
+    diffs = compare(a, b) if splits is None else [d for split in splits for d in compare(a, b, split=split)]
+    text = render(diffs, suite_deltas(a, b), str(path_a), str(path_b))
+    absent = [s for s in splits or [] if not any(d.split == s for d in diffs)]
+    return text + "".join(f"\nSplit {s}: no question of it in either run.\n" for s in absent)

@@ -20,9 +20,14 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("leakage_rate", "Leakage (public)", "rate"), ("passed", "Passed", "rate"),
     ("latency_p50_ms", "Latency p50", "ms"), ("latency_p95_ms", "Latency p95", "ms"),
     ("answer_words", "Answer length (words)", "count"),
+    ("false_refusal", "False refusal (gold in top 3)", "rate"), ("fragment_rate", "Fragment sentences", "rate"),
+    ("restatement_rate", "Restating the question", "rate"), ("meta_rate", "About the documents", "rate"),
 )
 TYPE_COLUMNS = ("n", "recall@10", "mrr", "ndcg@10", "correct", "fact_recall", "citation_precision",
                 "citation_recall", "refusal_precision", "refusal_recall", "leaks", "latency_p50_ms")
+# the by-split-and-type tables: each metric once per split, side by side
+SPLIT_TYPE_COLUMNS = ("n", "correct", "recall@10", "false_refusal", "fragment_rate", "restatement_rate", "meta_rate")
+SHAPE_KEYS = ("false_refusal", "fragment_rate", "restatement_rate", "meta_rate")
 
 
 def fmt(value: Any, kind: str = "rate") -> str:
@@ -52,6 +57,28 @@ def _label(metric: str) -> str:
     return next((label for key, label, _ in METRICS if key == metric), metric)
 
 
+SHORT = {"recall@10": "R@10", "false_refusal": "false refusal", "fragment_rate": "fragments",
+         "restatement_rate": "restating", "meta_rate": "about docs", "correct": "correct"}
+
+
+def by_split(system: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A system's aggregates per split: as the run stored them, or from its records (runs before splits)."""
+    if "by_split" in system:
+        return dict(system["by_split"])
+    from evals.runner import aggregate_by_split, record_split
+
+    return aggregate_by_split([r | {"split": record_split(r)} for r in system["records"]])
+
+
+def _split_types(splits: dict[str, dict[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(t for v in splits.values() for t in v["by_type"]))
+
+
+def _type_cell(split: dict[str, Any], qtype: str, metric: str) -> str:
+    """A by-type cell of one split: blank when the split has no question of that type."""
+    return fmt(split["by_type"][qtype].get(metric), _kind(metric)) if qtype in split["by_type"] else ""
+
+
 def write(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / RESULTS, "md": out_dir / "summary.md", "html": out_dir / "report.html"}
@@ -75,11 +102,16 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _split_counts(meta: dict[str, Any]) -> str:
+    splits = meta.get("splits") or {}
+    return " (" + ", ".join(f"{k} {v}" for k, v in splits.items()) + ")" if splits else ""
+
+
 def summary_markdown(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     out = [f"# Evaluation {meta.get('run_id', '')}", "",
            f"commit `{meta.get('git_commit', '?')}`{' (uncommitted changes)' if meta.get('git_dirty') else ''}, "
-           f"{meta.get('date', '')}; {meta.get('n_questions', 0)} in-house questions; "
+           f"{meta.get('date', '')}; {meta.get('n_questions', 0)} in-house questions{_split_counts(meta)}; "
            f"full run {meta.get('wall_s', '?')} s.", ""]
     inhouse = results.get("inhouse")
     if inhouse:
@@ -88,6 +120,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
         rows = [[label] + [fmt(inhouse["systems"][s]["overall"].get(key), kind) for s in systems]
                 for key, label, kind in METRICS]
         out += [_md_table(["metric", *systems], rows), ""]
+        out += _split_markdown(inhouse)
         for s in systems:
             out += [f"## In-house set by type: {s}", ""]
             by_type = inhouse["systems"][s]["by_type"]
@@ -112,6 +145,28 @@ def summary_markdown(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _split_markdown(inhouse: dict[str, Any]) -> list[str]:
+    """Dev, test and new-user side by side: every metric per system and split, then by type."""
+    splits = {s: by_split(v) for s, v in inhouse["systems"].items()}
+    columns = [(s, split) for s, v in splits.items() for split in v]
+    if not columns:
+        return []
+    out = ["## By split: overall", "", "Rules are tuned on dev; test and new_user are reported, not read question "
+           "by question.", ""]
+    rows = [["questions"] + [str(splits[s][split]["overall"]["n"]) for s, split in columns]]
+    rows += [[label] + [fmt(splits[s][split]["overall"].get(key), kind) for s, split in columns]
+             for key, label, kind in METRICS]
+    out += [_md_table(["metric", *(f"{s} {split}" for s, split in columns)], rows), ""]
+    for s, per_split in splits.items():
+        names = " / ".join(per_split)
+        out += [f"## By split and type: {s}", ""]
+        header = ["type"] + [f"{SHORT.get(c, c)} ({names})" for c in SPLIT_TYPE_COLUMNS]
+        rows = [[t] + [" / ".join(_type_cell(per_split[split], t, c) or "·" for split in per_split)
+                       for c in SPLIT_TYPE_COLUMNS] for t in _split_types(per_split)]
+        out += [_md_table(header, rows), ""]
+    return out
+
+
 # HTML -------------------------------------------------------------------------------------------------------
 CSS = """
 *{box-sizing:border-box} body{margin:0;font:14px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1b2430;
@@ -134,7 +189,7 @@ code{background:#f0f3f7;padding:1px 4px;border-radius:3px;font-size:12px} ul{mar
 """
 
 
-LOWER_IS_BETTER = {"leakage_rate", "latency_p50_ms", "latency_p95_ms"}
+LOWER_IS_BETTER = {"leakage_rate", "latency_p50_ms", "latency_p95_ms", *SHAPE_KEYS}
 
 
 def _delta(ours: Any, theirs: Any, kind: str, key: str = "") -> str:
@@ -198,6 +253,40 @@ def _by_type_section(inhouse: dict[str, Any]) -> str:
     return f'<section><h2>By question type</h2>{"".join(charts)}{"".join(tables)}</section>'
 
 
+def _split_section(inhouse: dict[str, Any]) -> str:
+    """Dev, test and new-user side by side for each system: the metrics overall, a chart, then by type."""
+    splits = {s: by_split(v) for s, v in inhouse["systems"].items()}
+    columns = [(s, split) for s, v in splits.items() for split in v]
+    if not columns:
+        return ""
+    systems_head = "".join(f'<th colspan="{len(v)}">{escape(s)}</th>' for s, v in splits.items())
+    split_head = "".join(f"<th>{escape(split)}</th>" for _, split in columns)
+    rows = ["<tr><td>questions</td>" + "".join(f"<td>{splits[s][split]['overall']['n']}</td>" for s, split in columns)
+            + "</tr>"]
+    rows += [f"<tr><td>{escape(label)}</td>" + "".join(
+        f"<td>{fmt(splits[s][split]['overall'].get(key), kind)}</td>" for s, split in columns) + "</tr>"
+        for key, label, kind in METRICS]
+    chart_keys = ("correct", "recall@10", "citation_precision", *SHAPE_KEYS)
+    chart = grouped_bars([_label(k) for k in chart_keys],
+                         {f"{s} {split}": [splits[s][split]["overall"].get(k) for k in chart_keys]
+                          for s, split in columns}, title="By split: correctness, retrieval and answer shape (%)")
+    tables = []
+    for s, per_split in splits.items():
+        head1 = "".join(f'<th colspan="{len(per_split)}">{escape(_label(c))}</th>' for c in SPLIT_TYPE_COLUMNS)
+        head2 = "".join(f"<th>{escape(split)}</th>" for _ in SPLIT_TYPE_COLUMNS for split in per_split)
+        body = "".join(
+            f"<tr><td>{escape(t)}</td>" + "".join(
+                f"<td>{_type_cell(per_split[split], t, c)}</td>" for c in SPLIT_TYPE_COLUMNS for split in per_split)
+            + "</tr>" for t in _split_types(per_split))
+        tables.append(f'<h3>{escape(s)} by type</h3><div class="wide"><table><tr><th rowspan="2">type</th>{head1}'
+                      f'</tr><tr>{head2}</tr>{body}</table></div>')
+    return (f'<section><h2>Dev, test and new-user side by side</h2><p class="muted">Rules, weights and thresholds '
+            f'are chosen on dev; test and new_user are reported, never read question by question to find rules. '
+            f'Answer-shape rates are means over answered questions; false refusal is a rate over answerable ones.'
+            f'</p><div class="wide"><table><tr><th rowspan="2">metric</th>{systems_head}</tr><tr>{split_head}</tr>'
+            f'{"".join(rows)}</table></div>{chart}{"".join(tables)}</section>')
+
+
 def _latency_section(inhouse: dict[str, Any]) -> str:
     samples = {s: [r["latency_ms"] for r in v["records"] if "latency_ms" in r] for s, v in inhouse["systems"].items()}
     chart = histogram(samples, title="Answer latency per question (log-spaced bins)")
@@ -225,8 +314,9 @@ def _failures_section(inhouse: dict[str, Any]) -> str:
             elif r.get("facts_missing"):
                 why.append("missing: " + ", ".join(r["facts_missing"]))
             answer = (r.get("answer") or "")[:420]
+            split = f' <span class="tag">{escape(r["split"])}</span>' if r.get("split") else ""
             rows.append(f'<tr><td><code>{escape(r["id"])}</code><br><span class="tag">{escape(r["type"])}</span> '
-                        f'<span class="tag">{escape(r["audience"])}</span></td><td>{escape(r["question"])}</td>'
+                        f'<span class="tag">{escape(r["audience"])}</span>{split}</td><td>{escape(r["question"])}</td>'
                         f'<td>{escape("; ".join(why))}</td><td class="ans">{escape(answer)}</td></tr>')
         blocks.append(f"<details><summary>{escape(s)}: {len(failed)} of {len(v['records'])} questions failed"
                       f"</summary><table class=\"fail\"><tr><th>id</th><th>question</th><th>why</th><th>answer "
@@ -269,8 +359,8 @@ def html_report(results: dict[str, Any]) -> str:
     inhouse = results.get("inhouse")
     body = []
     if inhouse:
-        body += [_overall_section(inhouse), _by_type_section(inhouse), _latency_section(inhouse),
-                 _failures_section(inhouse)]
+        body += [_overall_section(inhouse), _split_section(inhouse), _by_type_section(inhouse),
+                 _latency_section(inhouse), _failures_section(inhouse)]
     body.append(_suites_section(results.get("suites", [])))
     body.append('<section><h2>What the metrics mean</h2><p class="muted">Definitions, the support check and its '
                 'measured accuracy are in <code>evals/README.md</code>. Retrieval metrics cover answerable questions '

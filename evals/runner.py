@@ -2,7 +2,8 @@
 
 Per question and system: `retrieve` (k=10, the question's audience) for recall@5/@10, MRR and nDCG@10 against
 the gold sources (answerable questions only), then `answer` (with the history) for correctness, citation
-precision and recall, refusal, leakage and latency. evals/README.md defines each metric exactly.
+precision and recall, refusal, leakage, latency and the answer's shape (evals/shape.py). evals/README.md defines
+each metric exactly, and the dev/test split (`split_of`).
 """
 
 from __future__ import annotations
@@ -19,18 +20,27 @@ from advisor.types import Answer, Turn
 from evals.citations import score_citations
 from evals.facts import facts_present, normalise
 from evals.metrics import mrr, ndcg_at_k, percentile, recall_at_k
+from evals.shape import false_refusal, shape
 from evals.system import System
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 QA_SET = REPO / "evals" / "sets" / "advisor_qa.jsonl"
+NEW_USER_SET = REPO / "evals" / "sets" / "new_user.jsonl"
 MARKERS_FILE = REPO / "corpus" / "internal_markers.txt"
 RETRIEVE_K = 10
 TYPES = ("simple_fact", "comparison", "aggregation", "set_list", "multi_hop", "time_sensitive", "false_premise",
          "unanswerable", "out_of_scope", "follow_up", "advice", "internal_only")
+# types only the new-user set has; any other type a set brings is accepted and reported after these
+NEW_USER_TYPES = ("explanation", "status")
+KNOWN_TYPES = TYPES + NEW_USER_TYPES
+# dev: where rules, weights and thresholds are chosen; test and new_user: reported, never mined for rules
+SPLITS = ("dev", "test", "new_user")
+NEW_USER_PREFIX = "nu-"
 # metrics averaged over the questions where they are defined, in report order
 MEAN_METRICS = ("recall@5", "recall@10", "mrr", "ndcg@10", "correct", "fact_recall", "citation_precision",
-                "citation_recall", "passed", "answer_words")
+                "citation_recall", "passed", "answer_words", "false_refusal", "fragment_rate", "restatement_rate",
+                "meta_rate")
 NOTES = (
     "Retrieval metrics: answerable questions only, top 10 documents from System.retrieve with the question's "
     "audience (for follow-ups, the last user turn + the question).",
@@ -41,10 +51,17 @@ NOTES = (
     "the sentence it ends).",
     "Analytics answers quote whole deal records: their computed summary lines are graded by correctness and left "
     "out of citation recall; each listed record line is checked against the record it cites.",
+    "Splits: dev and test halve the in-house set by a fixed rule on the ids (evals/README.md); new_user is the "
+    "separate new-user set. Rules are tuned on dev only; test and new_user are reported, not read question by "
+    "question.",
+    "Answer shape (answered questions; the same rules for every system): fragments, restatements of the question "
+    "and sentences about the documents, as shares of the answer's sentences; false refusal: an answerable "
+    "question refused although a gold source was in the system's own top 3.",
 )
 
 
 def load_questions(path: Path = QA_SET) -> list[dict[str, Any]]:
+    """The set's questions in file order, each with its `split` (see `split_of`)."""
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -53,7 +70,81 @@ def load_questions(path: Path = QA_SET) -> list[dict[str, Any]]:
             rows.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-    return rows
+    splits = split_of(rows)
+    return [row | {"split": splits[row["id"]]} for row in rows]
+
+
+def _split_groups(questions: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """Ids that must share a split: an internal_only pair (same question text) is one group, every other
+    question its own. Each group's ids sorted, so its first id names it."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for q in questions:
+        key = ("pair", q["question"]) if q["type"] == "internal_only" else ("id", q["id"])
+        groups.setdefault(key, []).append(q["id"])
+    return [sorted(ids) for ids in groups.values()]
+
+
+def split_of(questions: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Each question's split: "new_user" for the new-user set's ids (nu-…); the in-house set halved into
+    "dev" and "test" by a fixed rule on the ids.
+
+    Within each type, groups of ids (`_split_groups`: an internal_only pair is one group) are ordered by
+    sha256("split:" + first id of the group) and assigned dev, test, dev, test… in that order: every type is in
+    both halves (dev gets the odd one out), a pair never straddles them, and a question keeps its split as long
+    as the questions of its type are unchanged. Give it the whole set, not a sample.
+    """
+    out = {q["id"]: "new_user" for q in questions if q["id"].startswith(NEW_USER_PREFIX)}
+    inhouse = [q for q in questions if q["id"] not in out]
+    for qtype in dict.fromkeys(q["type"] for q in inhouse):
+        groups = _split_groups([q for q in inhouse if q["type"] == qtype])
+        groups.sort(key=lambda ids: _rank_key("split", ids[0]))
+        for i, ids in enumerate(groups):
+            out.update(dict.fromkeys(ids, "dev" if i % 2 == 0 else "test"))
+    return out
+
+
+_CURRENT_SPLITS: dict[str, str] = {}
+
+
+def record_split(record: dict[str, Any]) -> str:
+    """A result record's split; for a record written before splits existed, the rule applied to the current
+    in-house set ("unknown" for an id it no longer holds)."""
+    if record.get("split"):
+        return str(record["split"])
+    if record["id"].startswith(NEW_USER_PREFIX):
+        return "new_user"
+    if not _CURRENT_SPLITS:
+        _CURRENT_SPLITS.update({q["id"]: q["split"] for q in load_questions()})
+    return _CURRENT_SPLITS.get(record["id"], "unknown")
+
+
+def parse_splits(value: str) -> list[str]:
+    """'dev,test' -> ['dev', 'test']; 'all' (or empty) -> every split."""
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names or "all" in names:
+        return list(SPLITS)
+    if unknown := [n for n in names if n not in SPLITS]:
+        raise ValueError(f"unknown splits {unknown}; known: {', '.join(SPLITS)}, all")
+    return list(dict.fromkeys(names))
+
+
+def load_splits(splits: Sequence[str], *, qa_set: Path = QA_SET,
+                new_user_set: Path = NEW_USER_SET) -> tuple[list[dict[str, Any]], list[str]]:
+    """The questions of the given splits (dev and test from `qa_set`, new_user from `new_user_set`), and a
+    message for each split skipped because its file is missing."""
+    questions: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    if {"dev", "test"} & set(splits):
+        questions += [q for q in load_questions(qa_set) if q["split"] in splits]
+    if "new_user" in splits:
+        if new_user_set.is_file():
+            rows = load_questions(new_user_set)
+            if strays := [q["id"] for q in rows if q["split"] != "new_user"]:
+                raise ValueError(f"{new_user_set}: new-user ids must start with {NEW_USER_PREFIX!r}, got {strays[:3]}")
+            questions += rows
+        else:
+            skipped.append(f"split new_user skipped: {new_user_set} not found")
+    return questions, skipped
 
 
 def load_markers(path: Path = MARKERS_FILE) -> list[str]:
@@ -81,27 +172,36 @@ def select(questions: Sequence[dict[str, Any]], *, sample: int | None = None, se
     """Questions of the given types; with `sample`, a stratified seeded sample (types taken in turn, each in
     seeded hash order of ids), returned in id order. The same seed gives the same questions."""
     wanted = set(types) if types else None
-    if wanted is not None and (unknown := wanted - set(TYPES)):
-        raise ValueError(f"unknown question types {sorted(unknown)}; known: {', '.join(TYPES)}")
+    known = list(dict.fromkeys([*KNOWN_TYPES, *(q["type"] for q in questions)]))
+    if wanted is not None and (unknown := wanted - set(known)):
+        raise ValueError(f"unknown question types {sorted(unknown)}; known: {', '.join(known)}")
     if sample is not None and sample <= 0:
         raise ValueError(f"sample must be greater than 0, got {sample}")
     pool = [q for q in questions if wanted is None or q["type"] in wanted]
     if sample is None or sample >= len(pool):
         return list(pool)
     queues = {t: sorted((q for q in pool if q["type"] == t), key=lambda q: _rank_key(seed, q["id"]))
-              for t in TYPES}
+              for t in _ordered_types(q["type"] for q in pool)}
     picked: list[dict[str, Any]] = []
     while len(picked) < sample:
-        for t in TYPES:
+        for t in queues:
             if queues[t] and len(picked) < sample:
                 picked.append(queues[t].pop(0))
     return sorted(picked, key=lambda q: q["id"])
 
 
 def smoke_sample(questions: Sequence[dict[str, Any]], per_type: int = 3) -> list[dict[str, Any]]:
-    """The CI smoke set: per type, the `per_type` ids first in sha256("smoke:" + id) order. Stable as long as
-    ids are (they are permanent); a new question joins only if it hashes ahead of a current one."""
-    return select(questions, sample=per_type * len(TYPES), seed="smoke")
+    """The CI smoke set, from the dev split only: per type, the `per_type` dev ids first in sha256("smoke:" + id)
+    order. Stable as long as ids and splits are; a new question joins only if it hashes ahead of a current one."""
+    splits = split_of(questions)
+    dev = [q for q in questions if splits[q["id"]] == "dev"]
+    return select(dev, sample=per_type * len({q["type"] for q in dev}), seed="smoke")
+
+
+def _ordered_types(types: Iterable[str]) -> list[str]:
+    """Known types in their report order, then any other type in name order."""
+    present = set(types)
+    return [t for t in KNOWN_TYPES if t in present] + sorted(present - set(KNOWN_TYPES))
 
 
 def retrieval_query(question: dict[str, Any]) -> str:
@@ -138,6 +238,8 @@ def evaluate(system: System, question: dict[str, Any], *, markers: Sequence[str]
     answerable = bool(question["answerable"])
     record: dict[str, Any] = {"id": question["id"], "type": question["type"], "audience": audience,
                               "answerable": answerable, "system": system.name, "question": question["question"]}
+    if question.get("split"):
+        record["split"] = question["split"]
     try:
         t0 = time.perf_counter()
         retrieved = system.retrieve(retrieval_query(question), k=k, audience=audience)
@@ -178,7 +280,11 @@ def evaluate(system: System, question: dict[str, Any], *, markers: Sequence[str]
         "cited_docs": list(dict.fromkeys(c.doc_id for c in answer.citations)),
         "citation_list": [{"n": c.n, "doc_id": c.doc_id, "audience": c.audience, "passage": c.passage}
                           for c in answer.citations],
+        "false_refusal": false_refusal(refused=refused, answerable=answerable, gold_sources=gold,
+                                       retrieved=record["retrieved"]),
     })
+    if not refused:  # a refusal's text is not an answer: it has no shape
+        record.update(shape(answer.text, question["question"]).record())
     return record
 
 
@@ -210,8 +316,17 @@ def aggregate(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def aggregate_by_type(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {t: aggregate([r for r in records if r["type"] == t]) for t in TYPES
-            if any(r["type"] == t for r in records)}
+    return {t: aggregate([r for r in records if r["type"] == t]) for t in _ordered_types(r["type"] for r in records)}
+
+
+def aggregate_by_split(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per split present in the records (in SPLITS order): its overall aggregate and its by-type aggregates."""
+    out = {}
+    for split in [*SPLITS, *sorted({r.get("split") or "" for r in records} - set(SPLITS) - {""})]:
+        kept = [r for r in records if r.get("split") == split]
+        if kept:
+            out[split] = {"overall": aggregate(kept), "by_type": aggregate_by_type(kept)}
+    return out
 
 
 def run_inhouse(systems: Sequence[System], questions: Sequence[dict[str, Any]], *, markers: Sequence[str],
@@ -228,7 +343,8 @@ def run_inhouse(systems: Sequence[System], questions: Sequence[dict[str, Any]], 
                 progress(f"{system.name} {i}/{len(questions)} {r['id']} {r['type']}: "
                          f"{'pass' if r.get('passed') else 'FAIL'} ({r.get('latency_ms', 0):.0f} ms)")
         out["systems"][system.name] = {
-            "overall": aggregate(records), "by_type": aggregate_by_type(records), "records": records,
+            "overall": aggregate(records), "by_type": aggregate_by_type(records),
+            "by_split": aggregate_by_split(records), "records": records,
             "wall_s": round(time.perf_counter() - started, 1),
         }
     return out
