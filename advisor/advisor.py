@@ -153,22 +153,26 @@ class Advisor:
         if warm is not None:
             warm()  # an endpoint model: checked now; the local model: its process starts in the background
 
+    def _model_process(self) -> Any:
+        """The local model's supervised process, when the LLM generator runs one (else None)."""
+        return getattr(getattr(self.generator, "chat", None), "process", None)
+
     def close(self) -> None:
-        """Stop what the advisor started (the local model's process)."""
+        """Stop what the advisor started (the local model's process and its client)."""
         close = getattr(getattr(self.generator, "chat", None), "close", None)
         if close is not None:
             close()
 
     def wait_for_model(self, timeout: float | None = None) -> dict[str, object] | None:
         """Block until the local model is ready or has failed (evals and scripts; a server never waits)."""
-        process = getattr(getattr(self.generator, "chat", None), "process", None)
+        process = self._model_process()
         if process is not None:
             process.start(wait=True, timeout=timeout)
         return self.model_status()
 
     def model_status(self) -> dict[str, object] | None:
         """The local model process's state, restarts and detail; None when answers need no local model."""
-        process = getattr(getattr(self.generator, "chat", None), "process", None)
+        process = self._model_process()
         return process.status().to_dict() if process is not None else None
 
     def writer(self, audience: Audience, requested: Writer | None = None) -> Generator:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -124,6 +125,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
+    """`advisor serve` in a subprocess on a free 127.0.0.1 port: its URL and pid, stopped on exit."""
+    port = free_port()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env,
+                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(url + "/healthz")
+            yield url, proc.pid
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def wait_for_http(url: str, timeout: float = 60.0) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import DEALS_HEADER, REPO, free_port, wait_for_http, write_article
+from tests.conftest import DEALS_HEADER, REPO, free_port, running_server, wait_for_http, write_article
 
 CONSULTANT = "consultant-key-0123456789abcdef"
 ADMIN = "admin-key-0123456789abcdefghij"
@@ -44,18 +44,8 @@ def api_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
 @pytest.fixture(scope="module")
 def server(api_env: tuple[Path, dict[str, str]]) -> Iterator[str]:
     root, env = api_env
-    port = free_port()
-    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url + "/healthz")
+    with running_server(env, root / "server.log") as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 def _ask(server: str, question: str, key: str | None = None, **extra: object) -> httpx.Response:

@@ -20,7 +20,7 @@ import pytest
 
 from advisor.generate import LLMError
 from advisor.generate.local_model import LocalModelChat, ModelProcess, exit_reason
-from tests.conftest import DEALS_HEADER, REPO, free_port, wait_for_http, write_article
+from tests.conftest import DEALS_HEADER, REPO, running_server, write_article
 
 pytestmark = pytest.mark.model
 HELLO = [{"role": "user", "content": "Name a colour."}]
@@ -107,18 +107,8 @@ def model_server(tmp_path_factory: pytest.TempPathFactory, smol_gguf: Path) -> I
     ingest = subprocess.run([sys.executable, "-m", "advisor.cli", "ingest", str(corpus)], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
-    port = free_port()
-    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url + "/healthz")
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    with running_server(env, root / "server.log") as served:
+        yield served
 
 
 def _model(url: str) -> dict:
