@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import ValidationError
 
 from advisor import prompts
@@ -23,6 +24,7 @@ from advisor.asked import asked_fields, asked_kind, states, subject_of
 from advisor.cite import Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
+from advisor.gate import HEADING_HITS, Gate, Headings, features, load_gate
 from advisor.generate import Condenser, Generator, LLMError, make_generator
 from advisor.generate.extractive import ExtractiveGenerator
 from advisor.index.store import IndexStore
@@ -37,8 +39,6 @@ from advisor.text import content_words
 from advisor.types import Answer, Citation, Hit, Source, SourceView, Turn
 
 log = logging.getLogger(__name__)
-CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
-UNCALIBRATED_THRESHOLD = 0.35
 Writer = Literal["extractive", "llm"]
 
 
@@ -94,31 +94,6 @@ def _timed(pieces: Iterable[str], timings: dict[str, float], since: float) -> It
         yield piece
 
 
-@dataclass(frozen=True)
-class Gate:
-    """Evidence score = w_dense * top dense similarity + (1 - w_dense) * best sentence coverage."""
-
-    threshold: float
-    dense_weight: float = 0.5
-    source: str = "uncalibrated default"
-
-    def score(self, dense: float, coverage: float) -> float:
-        return self.dense_weight * dense + (1 - self.dense_weight) * coverage
-
-
-def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATION_FILE) -> Gate:
-    data = json.loads(path.read_text()) if path.is_file() else {}
-    entry = data.get("embedders", {}).get(embedder_name)
-    weight = float(entry.get("dense_weight", 0.5)) if entry else 0.5
-    if override is not None:
-        return Gate(override, weight, "ADVISOR_MIN_EVIDENCE_SCORE")
-    if entry:
-        return Gate(float(entry["threshold"]), weight, f"calibrated on {entry.get('dataset', '?')}")
-    log.warning("no calibrated evidence threshold for embedder %s; using %.2f", embedder_name,
-                UNCALIBRATED_THRESHOLD)
-    return Gate(UNCALIBRATED_THRESHOLD)
-
-
 class Advisor:
     def __init__(self, settings: Settings, *, store: IndexStore, embedder: Embedder,
                  generator: Generator | None = None, gate: Gate | None = None) -> None:
@@ -133,6 +108,7 @@ class Advisor:
                                               following=self.retriever.following)
         self.generator = generator or make_generator(settings, self.extractive)
         self._gate = gate
+        self.headings = Headings(embedder)
         self.analytics = DealAnalytics(store.catalog)
 
     @property
@@ -251,11 +227,12 @@ class Advisor:
             yield from _deltas(analytic.text)
             yield "answer", analytic
             return
-        hits = self._retrieve(query, active, timings)
+        hits, vector = self._retrieve(query, active, timings)
+        if self.gate.semantic:
+            self.read_headings(vector, hits, timings)
         t_gen = time.perf_counter()
         draft = generator.stream(query, hits, max_sentences=max_sentences)
-        top_dense = float(timings.pop("top_dense_similarity", 0.0))
-        evidence = self.gate.score(top_dense, draft.coverage)
+        evidence = self.gate.score(self.evidence_features(vector, hits, draft.coverage, timings))
         answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4),
                         writer="extractive")
         if query != question:
@@ -334,12 +311,54 @@ class Advisor:
                  timings["total_ms"])
         yield "answer", answer
 
-    def _retrieve(self, query: str, active: Filters, timings: dict[str, float]) -> list[Hit]:
-        """The hits for a question; a compound question's asks each retrieve too."""
+    def _retrieve(self, query: str, active: Filters, timings: dict[str, float]) -> tuple[list[Hit], np.ndarray]:
+        """The hits for a question, and the question's vector; a compound question's asks each retrieve too
+        (the question and its asks are embedded in one model call)."""
         asks = question_parts(query)
+        started = time.perf_counter()
+        vectors = self.embedder.embed([query] if len(asks) == 1 else [query, *asks])
+        timings["embed_ms"] = (time.perf_counter() - started) * 1e3
         if len(asks) == 1:
-            return self.retriever.search(query, active, self.settings.top_k, timings)
-        return self.retriever.search_asks(query, asks, active, self.settings.top_k, timings)
+            hits = self.retriever.search(query, active, self.settings.top_k, timings, vector=vectors[0])
+        else:
+            hits = self.retriever.search_asks(query, asks, active, self.settings.top_k, timings, vectors=vectors)
+        return hits, vectors[0]
+
+    def evidence(self, question: str, *, audience: Audience = "public",
+                 history: list[Turn] | None = None) -> dict[str, float] | None:
+        """The gate's features for a question as the pipeline reads it (the standalone query, the audience's
+        hits, the extractive selection); None when the deal analytics answer it (no gate applies there)."""
+        active = self._filters(audience, None)
+        query = standalone_query(question.strip(), history or [])
+        analytic = self._analytics_answer(query, active, self.extractive)
+        if analytic is not None and analytic.citations:
+            return None
+        timings: dict[str, float] = {}
+        hits, vector = self._retrieve(query, active, timings)
+        self.read_headings(vector, hits, timings)
+        coverage = self.extractive.generate(query, hits).coverage
+        return self.evidence_features(vector, hits, coverage, timings, semantic=True)
+
+    def evidence_features(self, vector: np.ndarray, hits: list[Hit], coverage: float,
+                          timings: dict[str, float], *, semantic: bool = False) -> dict[str, float]:
+        """The evidence gate's features for this question and its hits (see `advisor.gate`); the heading feature
+        only when the gate reads it (or `semantic`, for calibration)."""
+        dense = float(timings.pop("top_dense_similarity", 0.0))
+        if not (semantic or self.gate.semantic) or not hits:
+            return features(dense, coverage)
+        self.read_headings(vector, hits, timings)
+        heading = max((h.heading_similarity or 0.0 for h in hits[:HEADING_HITS]), default=0.0)
+        return features(dense, coverage, heading)
+
+    def read_headings(self, vector: np.ndarray, hits: list[Hit], timings: dict[str, float]) -> None:
+        """Each of the first hits the composer reads gets the question's similarity to its section heading."""
+        todo = [h for h in hits[:self.extractive.max_hits * 2] if h.heading_similarity is None]
+        if not todo:
+            return
+        started = time.perf_counter()
+        for hit, sim in zip(todo, self.headings.similarities(vector, todo), strict=True):
+            hit.heading_similarity = sim
+        timings["headings_ms"] = timings.get("headings_ms", 0.0) + (time.perf_counter() - started) * 1e3
 
     def _analytics_answer(self, question: str, active: Filters, generator: Generator) -> Answer | None:
         """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.

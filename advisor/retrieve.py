@@ -233,14 +233,15 @@ class HybridRetriever:
             warm()
 
     def search_asks(self, query: str, asks: list[str], filters: Filters, k: int,
-                    timings: dict[str, float] | None = None) -> list[Hit]:
+                    timings: dict[str, float] | None = None, *, vectors: np.ndarray | None = None) -> list[Hit]:
         """A compound question's hits: the whole question's and each ask's, interleaved rank by rank (first of
         each, then second of each…) without repeats, so one ask's evidence does not crowd out another's. The
-        question and its asks are embedded in one model call."""
+        question and its asks are embedded in one model call (`vectors`, when the caller has them already)."""
         timings = timings if timings is not None else {}
-        started = time.perf_counter()
-        vectors = self.embedder.embed([query, *asks])
-        timings["embed_asks_ms"] = (time.perf_counter() - started) * 1e3
+        if vectors is None:
+            started = time.perf_counter()
+            vectors = self.embedder.embed([query, *asks])
+            timings["embed_asks_ms"] = (time.perf_counter() - started) * 1e3
         ranked = [self.search(text, filters, k, timings if i == 0 else None, vector=vector)
                   for i, (text, vector) in enumerate(zip([query, *asks], vectors, strict=True))]
         merged: dict[str, Hit] = {}
@@ -288,7 +289,9 @@ class HybridRetriever:
             hits.append(Hit(chunk, fused[cid], dense_sim.get(cid), lex_scores.get(cid)))
             if len(hits) == k:
                 break
-        timings.update(embed_ms=(t1 - t0) * 1e3, dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3,
+        if t1 - t0 > 1e-4:
+            timings["embed_ms"] = (t1 - t0) * 1e3
+        timings.update(dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3,
                        fuse_ms=(time.perf_counter() - t3) * 1e3)
         if dense:
             timings["top_dense_similarity"] = dense[0][1]

@@ -52,6 +52,9 @@ class Hit:
     score: float
     dense_similarity: float | None = None
     lexical_score: float | None = None
+    # the question's cosine similarity with the chunk's section heading (read under its document title), when
+    # the advisor computed it: the composer prefers the section whose heading asks what the user asked
+    heading_similarity: float | None = None
 
 
 class Citation(BaseModel):

@@ -130,7 +130,8 @@ def inhouse_questions(args: argparse.Namespace) -> tuple[list[dict[str, Any]], d
 
     try:
         splits = runner.parse_splits(args.split)
-        pool, skipped = runner.load_splits(splits, qa_set=Path(args.set), new_user_set=Path(args.new_user_set))
+        pool, skipped = runner.load_splits(splits, qa_set=Path(args.set), new_user_set=Path(args.new_user_set),
+                                           fresh_dev_set=Path(args.fresh_dev_set))
         questions = runner.select(pool, sample=args.sample, seed=args.seed,
                                   types=_csv(args.types) if args.types else None)
     except ValueError as exc:
@@ -142,10 +143,10 @@ def inhouse_questions(args: argparse.Namespace) -> tuple[list[dict[str, Any]], d
     counts = {s: sum(q["split"] == s for q in questions) for s in splits}
     info: dict[str, Any] = {"splits": {s: n for s, n in counts.items() if n}, "skipped": skipped,
                             "n_questions": len(questions)}
-    new_user = Path(args.new_user_set)
-    if counts.get("new_user"):
-        info["new_user_set"] = str(new_user.relative_to(REPO)) if new_user.is_relative_to(REPO) else str(new_user)
-        info["new_user_set_sha256"] = hashlib.sha256(new_user.read_bytes()).hexdigest()[:16]
+    for split, path in (("new_user", Path(args.new_user_set)), ("fresh_dev", Path(args.fresh_dev_set))):
+        if counts.get(split):
+            info[f"{split}_set"] = str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+            info[f"{split}_set_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return questions, info
 
 
@@ -200,7 +201,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="evaluate systems on the in-house set (and public suites)")
     run.add_argument("--split", default="all", help="comma-separated: dev, test (halves of the in-house set), "
-                                                    "new_user (the new-user set); all = every one (default)")
+                                                    "new_user (the new-user set), fresh_dev (the fresh dev set); "
+                                                    "all = every one (default)")
     run.add_argument("--sample", type=int, default=None, help="a stratified seeded sample of N questions")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--types", default="", help="comma-separated question types (default: all)")
@@ -212,6 +214,8 @@ def parser() -> argparse.ArgumentParser:
                      help="the in-house set (the dev and test splits)")
     run.add_argument("--new-user-set", default=str(REPO / "evals" / "sets" / "new_user.jsonl"),
                      help="the new-user set (the new_user split; skipped with a message when absent)")
+    run.add_argument("--fresh-dev-set", default=str(REPO / "evals" / "sets" / "fresh_dev.jsonl"),
+                     help="the fresh dev set (the fresh_dev split; skipped with a message when absent)")
     run.add_argument("--out", default="", help="output folder (default evals/results/<timestamp>)")
     run.add_argument("--data-dir", default="", help="advisor index folder (default: the settings' data_dir)")
     run.add_argument("--config", default=None, help="advisor settings TOML")

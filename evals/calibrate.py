@@ -1,11 +1,14 @@
-"""Calibrate the evidence gate: when is retrieved evidence strong enough to answer?
+"""Fit the evidence gate: when does retrieved evidence answer the question?
 
-Runs a labelled set of questions (answerable from the corpus or not) through retrieval and the
-extractive generator, records the two gate features (top dense similarity, best-sentence coverage),
-and picks the dense weight and threshold with the best balanced accuracy. Writes the result, with
-the figures that justify it, to advisor/data/calibration.json.
+Runs labelled questions (answerable from the corpus or not) through the pipeline as it reads them (the standalone
+query, the audience's hits, the extractive selection), records the gate's features (`advisor.gate.FEATURES`) and
+fits a logistic model by L2-regularised Newton steps. The threshold on its probability is the one with the best
+balanced accuracy (the middle of its plateau). Only development questions are used: the calibration set, the dev
+half of the in-house set and the fresh dev set; test and new_user are never read here. Writes the model, with
+the figures that justify it (5-fold cross-validated balanced accuracy, AUROC per source), to
+advisor/data/calibration.json.
 
-    python -m evals.calibrate [--set evals/calibration/coverage.jsonl] [--data-dir .advisor-calibration]
+    python -m evals.calibrate [--data-dir .advisor-calibration] [--out advisor/data/calibration.json]
 """
 
 from __future__ import annotations
@@ -14,88 +17,161 @@ import argparse
 import datetime as dt
 import json
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.advisor import CALIBRATION_FILE, Advisor
+import numpy as np
+
+from advisor.advisor import Advisor
 from advisor.config import load_settings
-from advisor.retrieve import Filters
+from advisor.gate import CALIBRATION_FILE, FEATURES
+from advisor.types import Turn
+from evals.runner import QA_SET, load_questions
+from evals.suites.common import auroc
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = [REPO / "corpus" / "articles", REPO / "corpus" / "deals", REPO / "corpus" / "docs"]
+COVERAGE_SET = REPO / "evals" / "calibration" / "coverage.jsonl"
+FRESH_DEV_SET = REPO / "evals" / "sets" / "fresh_dev.jsonl"
+L2 = 0.01
 
 
-def features(advisor: Advisor, question: str) -> tuple[float, float]:
-    timings: dict[str, float] = {}
-    hits = advisor.retriever.search(question, Filters(audience="internal"), advisor.settings.top_k, timings)
-    draft = advisor.generator.generate(question, hits)
-    return float(timings.get("top_dense_similarity", 0.0)), draft.coverage
+@dataclass
+class Row:
+    source: str
+    qid: str
+    x: list[float]
+    answerable: bool
 
 
-def balanced_accuracy(rows: list[tuple[float, float, bool]], weight: float, threshold: float) -> float:
-    tp = sum(1 for d, c, y in rows if y and weight * d + (1 - weight) * c >= threshold)
-    tn = sum(1 for d, c, y in rows if not y and weight * d + (1 - weight) * c < threshold)
-    pos = sum(1 for *_, y in rows if y) or 1
-    neg = sum(1 for *_, y in rows if not y) or 1
-    return 0.5 * (tp / pos + tn / neg)
+def labelled(coverage: Path = COVERAGE_SET, qa: Path = QA_SET, fresh: Path = FRESH_DEV_SET) -> list[dict]:
+    """The development questions: {source, id, question, audience, history, answerable}."""
+    out = [{"source": "calibration", "id": f"cal-{i}", "question": item["q"], "audience": "internal",
+            "history": [], "answerable": bool(item["answerable"])}
+           for i, item in enumerate(json.loads(line) for line in coverage.read_text().splitlines() if line.strip())]
+    for name, path in (("dev", qa), ("fresh_dev", fresh)):
+        if not path.is_file():
+            print(f"{path} not found: calibrating without it")
+            continue
+        for q in load_questions(path):
+            if name == "dev" and q["split"] != "dev":
+                continue  # the test half is never read here
+            out.append({"source": name, "id": q["id"], "question": q["question"], "audience": q["audience"],
+                        "history": q.get("history") or [], "answerable": bool(q["answerable"])})
+    return out
 
 
-def fit(rows: list[tuple[float, float, bool]]) -> tuple[float, float, float]:
-    """(balanced accuracy, dense weight, threshold): the best weight, and the middle of its best plateau."""
-    grid = [(balanced_accuracy(rows, w / 10, t / 100), w / 10, t / 100) for w in range(11) for t in range(5, 96)]
-    top = max(score for score, _, _ in grid)
-    weight = min(w for score, w, _ in grid if score >= top - 1e-9)
-    plateau = [t for score, w, t in grid if w == weight and score >= top - 1e-9]
-    return top, weight, plateau[len(plateau) // 2]
+def rows_for(advisor: Advisor, items: Sequence[dict]) -> list[Row]:
+    rows = []
+    for item in items:
+        history = [Turn(**t) for t in item["history"]]
+        feats = advisor.evidence(item["question"], audience=item["audience"], history=history)
+        if feats is None:
+            continue  # answered by the deal analytics: no gate there
+        rows.append(Row(item["source"], item["id"], [feats[f] for f in FEATURES], item["answerable"]))
+    return rows
 
 
-def cross_validated(rows: list[tuple[float, float, bool]], folds: int = 5, seed: int = 7) -> float:
-    shuffled = rows[:]
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Weights and bias of an L2-regularised logistic regression (Newton's method; the bias is not penalised)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    penalty = np.diag([l2] * x.shape[1] + [0.0]) * len(x)
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ w))
+        gradient = design.T @ (p - y) + penalty @ w
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def probabilities(x: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
+    return 1 / (1 + np.exp(-(x @ weights + bias)))
+
+
+def balanced_accuracy(scores: np.ndarray, y: np.ndarray, threshold: float) -> float:
+    pos, neg = y == 1, y == 0
+    tpr = float((scores[pos] >= threshold).mean()) if pos.any() else 1.0
+    tnr = float((scores[neg] < threshold).mean()) if neg.any() else 1.0
+    return 0.5 * (tpr + tnr)
+
+
+def best_threshold(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(balanced accuracy, threshold): the middle of the best plateau on a 0.01 grid."""
+    grid = [(balanced_accuracy(scores, y, t / 100), t / 100) for t in range(1, 100)]
+    top = max(score for score, _ in grid)
+    plateau = [t for score, t in grid if score >= top - 1e-9]
+    return top, plateau[len(plateau) // 2]
+
+
+def fit(rows: Sequence[Row]) -> tuple[np.ndarray, float, float, float]:
+    x = np.array([r.x for r in rows], dtype=float)
+    y = np.array([1.0 if r.answerable else 0.0 for r in rows])
+    weights, bias = fit_logistic(x, y)
+    accuracy, threshold = best_threshold(probabilities(x, weights, bias), y)
+    return weights, bias, threshold, accuracy
+
+
+def cross_validated(rows: Sequence[Row], folds: int = 5, seed: int = 7) -> float:
+    shuffled = list(rows)
     random.Random(seed).shuffle(shuffled)
     scores = []
     for k in range(folds):
         test = shuffled[k::folds]
         train = [r for i, r in enumerate(shuffled) if i % folds != k]
-        _, weight, threshold = fit(train)
-        scores.append(balanced_accuracy(test, weight, threshold))
-    return sum(scores) / len(scores)
+        weights, bias, threshold, _ = fit(train)
+        x = np.array([r.x for r in test], dtype=float)
+        y = np.array([1.0 if r.answerable else 0.0 for r in test])
+        scores.append(balanced_accuracy(probabilities(x, weights, bias), y, threshold))
+    return float(np.mean(scores))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", default=str(REPO / "evals" / "calibration" / "coverage.jsonl"))
     parser.add_argument("--data-dir", default=str(REPO / ".advisor-calibration"))
     parser.add_argument("--out", default=str(CALIBRATION_FILE))
     args = parser.parse_args()
 
-    settings = load_settings(data_dir=Path(args.data_dir))
+    settings = load_settings(data_dir=Path(args.data_dir), generator="extractive")
     advisor = Advisor.from_settings(settings)
     report = advisor.ingest(CORPUS)
     if not report.ok:
         raise SystemExit(f"corpus did not ingest cleanly: {report.failed[:3]} {report.record_errors[:3]}")
-    labelled = [json.loads(line) for line in Path(args.set).read_text().splitlines() if line.strip()]
-    rows = []
-    for item in labelled:
-        dense, coverage = features(advisor, item["q"])
-        rows.append((dense, coverage, bool(item["answerable"])))
-        print(f"{'A' if item['answerable'] else '-'} dense={dense:.3f} coverage={coverage:.3f}  {item['q']}")
-    accuracy, weight, threshold = fit(rows)
+    rows = rows_for(advisor, labelled())
+    weights, bias, threshold, accuracy = fit(rows)
     cv = cross_validated(rows)
+    per_source = {}
+    for source in sorted({r.source for r in rows}):
+        mine = [r for r in rows if r.source == source]
+        scores = probabilities(np.array([r.x for r in mine]), weights, bias)
+        labels = [r.answerable for r in mine]
+        per_source[source] = {"questions": len(mine), "answerable": sum(labels),
+                              "auroc": round(auroc(list(map(float, scores)), labels), 4) if 0 < sum(labels) < len(
+                                  labels) else None,
+                              "balanced_accuracy": round(balanced_accuracy(scores, np.array(labels, float),
+                                                                           threshold), 4)}
     out = Path(args.out)
     data = json.loads(out.read_text()) if out.is_file() else {}
     data.setdefault("embedders", {})[advisor.embedder.name] = {
-        "dense_weight": weight,
+        "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, weights, strict=True)},
+        "bias": round(bias, 4),
         "threshold": threshold,
-        "dataset": Path(args.set).relative_to(REPO).as_posix() if Path(args.set).is_relative_to(REPO) else args.set,
-        "answerable": sum(1 for *_, y in rows if y),
-        "unanswerable": sum(1 for *_, y in rows if not y),
+        "dataset": "dev questions: evals/calibration/coverage.jsonl, the dev half of advisor_qa, fresh_dev",
+        "answerable": sum(1 for r in rows if r.answerable),
+        "unanswerable": sum(1 for r in rows if not r.answerable),
         "balanced_accuracy": round(accuracy, 4),
         "balanced_accuracy_5fold_cv": round(cv, 4),
+        "by_source": per_source,
         "calibrated_on": dt.date.today().isoformat(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"embedder {advisor.embedder.name}: dense_weight={weight} threshold={threshold} "
-          f"balanced accuracy {accuracy:.3f} (5-fold CV {cv:.3f}) -> {out}")
+    print(json.dumps(data["embedders"][advisor.embedder.name], indent=2))
+    print(f"-> {out}")
     return 0
 
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 QA_SET = REPO / "evals" / "sets" / "advisor_qa.jsonl"
 NEW_USER_SET = REPO / "evals" / "sets" / "new_user.jsonl"
+FRESH_DEV_SET = REPO / "evals" / "sets" / "fresh_dev.jsonl"
 MARKERS_FILE = REPO / "corpus" / "internal_markers.txt"
 RETRIEVE_K = 10
 TYPES = ("simple_fact", "comparison", "aggregation", "set_list", "multi_hop", "time_sensitive", "false_premise",
@@ -34,9 +35,12 @@ TYPES = ("simple_fact", "comparison", "aggregation", "set_list", "multi_hop", "t
 # types only the new-user set has; any other type a set brings is accepted and reported after these
 NEW_USER_TYPES = ("explanation", "status")
 KNOWN_TYPES = TYPES + NEW_USER_TYPES
-# dev: where rules, weights and thresholds are chosen; test and new_user: reported, never mined for rules
-SPLITS = ("dev", "test", "new_user")
+# dev and fresh_dev: where rules, weights and thresholds are chosen; test and new_user: reported, never mined
+SPLITS = ("dev", "test", "new_user", "fresh_dev")
 NEW_USER_PREFIX = "nu-"
+FRESH_DEV_PREFIX = "fd-"
+# the splits that are a set of their own, by id prefix
+SET_SPLITS = {NEW_USER_PREFIX: "new_user", FRESH_DEV_PREFIX: "fresh_dev"}
 # metrics averaged over the questions where they are defined, in report order
 MEAN_METRICS = ("recall@5", "recall@10", "mrr", "ndcg@10", "correct", "fact_recall", "citation_precision",
                 "citation_recall", "passed", "answer_words", "false_refusal", "fragment_rate", "restatement_rate",
@@ -52,7 +56,7 @@ NOTES = (
     "Analytics answers quote whole deal records: their computed summary lines are graded by correctness and left "
     "out of citation recall; each listed record line is checked against the record it cites.",
     "Splits: dev and test halve the in-house set by a fixed rule on the ids (evals/README.md); new_user is the "
-    "separate new-user set. Rules are tuned on dev only; test and new_user are reported, not read question by "
+    "separate new-user set; fresh_dev a second fresh set for development. Rules are tuned on dev and fresh_dev only; test and new_user are reported, not read question by "
     "question.",
     "Answer shape (answered questions; the same rules for every system): fragments, restatements of the question "
     "and sentences about the documents, as shares of the answer's sentences; false refusal: an answerable "
@@ -93,7 +97,7 @@ def split_of(questions: Sequence[dict[str, Any]]) -> dict[str, str]:
     both halves (dev gets the odd one out), a pair never straddles them, and a question keeps its split as long
     as the questions of its type are unchanged. Give it the whole set, not a sample.
     """
-    out = {q["id"]: "new_user" for q in questions if q["id"].startswith(NEW_USER_PREFIX)}
+    out = {q["id"]: split for q in questions for prefix, split in SET_SPLITS.items() if q["id"].startswith(prefix)}
     inhouse = [q for q in questions if q["id"] not in out]
     for qtype in dict.fromkeys(q["type"] for q in inhouse):
         groups = _split_groups([q for q in inhouse if q["type"] == qtype])
@@ -111,8 +115,9 @@ def record_split(record: dict[str, Any]) -> str:
     in-house set ("unknown" for an id it no longer holds)."""
     if record.get("split"):
         return str(record["split"])
-    if record["id"].startswith(NEW_USER_PREFIX):
-        return "new_user"
+    for prefix, split in SET_SPLITS.items():
+        if record["id"].startswith(prefix):
+            return split
     if not _CURRENT_SPLITS:
         _CURRENT_SPLITS.update({q["id"]: q["split"] for q in load_questions()})
     return _CURRENT_SPLITS.get(record["id"], "unknown")
@@ -128,22 +133,25 @@ def parse_splits(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def load_splits(splits: Sequence[str], *, qa_set: Path = QA_SET,
-                new_user_set: Path = NEW_USER_SET) -> tuple[list[dict[str, Any]], list[str]]:
-    """The questions of the given splits (dev and test from `qa_set`, new_user from `new_user_set`), and a
-    message for each split skipped because its file is missing."""
+def load_splits(splits: Sequence[str], *, qa_set: Path = QA_SET, new_user_set: Path = NEW_USER_SET,
+                fresh_dev_set: Path = FRESH_DEV_SET) -> tuple[list[dict[str, Any]], list[str]]:
+    """The questions of the given splits (dev and test from `qa_set`, new_user from `new_user_set`, fresh_dev
+    from `fresh_dev_set`), and a message for each split skipped because its file is missing."""
     questions: list[dict[str, Any]] = []
     skipped: list[str] = []
     if {"dev", "test"} & set(splits):
         questions += [q for q in load_questions(qa_set) if q["split"] in splits]
-    if "new_user" in splits:
-        if new_user_set.is_file():
-            rows = load_questions(new_user_set)
-            if strays := [q["id"] for q in rows if q["split"] != "new_user"]:
-                raise ValueError(f"{new_user_set}: new-user ids must start with {NEW_USER_PREFIX!r}, got {strays[:3]}")
-            questions += rows
-        else:
-            skipped.append(f"split new_user skipped: {new_user_set} not found")
+    for split, path in (("new_user", new_user_set), ("fresh_dev", fresh_dev_set)):
+        if split not in splits:
+            continue
+        if not path.is_file():
+            skipped.append(f"split {split} skipped: {path} not found")
+            continue
+        rows = load_questions(path)
+        if strays := [q["id"] for q in rows if q["split"] != split]:
+            prefix = next(p for p, s in SET_SPLITS.items() if s == split)
+            raise ValueError(f"{path}: {split} ids must start with {prefix!r}, got {strays[:3]}")
+        questions += rows
     return questions, skipped
 
 

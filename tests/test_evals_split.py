@@ -84,13 +84,29 @@ def test_cli_selects_splits_and_reads_the_new_user_set(tmp_path: Path) -> None:
     dev, _ = inhouse_questions(parser().parse_args(["run", "--split", "dev", "--types", "advice"]))
     assert {(q["split"], q["type"]) for q in dev} == {("dev", "advice")} and len(dev) == 7
     status, _ = inhouse_questions(parser().parse_args(
-        ["run", "--split", "all", "--types", "status", "--new-user-set", str(_new_user_file(tmp_path))]))
+        ["run", "--split", "all", "--types", "status", "--new-user-set", str(_new_user_file(tmp_path)),
+         "--fresh-dev-set", str(tmp_path / "absent.jsonl")]))
     assert [q["id"] for q in status] == ["nu-001"]  # a type only the new-user set has is accepted
+
+
+def test_the_fresh_dev_set_is_its_own_split(tmp_path: Path) -> None:
+    path = tmp_path / "fresh_dev.jsonl"
+    path.write_text("\n".join(json.dumps(_question(f"fd-00{i}", t)) for i, t in
+                              enumerate(("advice", "status"), start=1)) + "\n", encoding="utf-8")
+    questions, info = inhouse_questions(parser().parse_args(
+        ["run", "--split", "dev,fresh_dev", "--fresh-dev-set", str(path)]))
+    assert info["splits"] == {"dev": 92, "fresh_dev": 2} and len(info["fresh_dev_set_sha256"]) == 16
+    assert {q["split"] for q in questions if q["id"].startswith("fd-")} == {"fresh_dev"}
+    strays = tmp_path / "strays.jsonl"
+    strays.write_text(json.dumps(_question("qa-999", "advice")) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="fresh_dev ids must start with 'fd-'"):
+        inhouse_questions(parser().parse_args(["run", "--split", "fresh_dev", "--fresh-dev-set", str(strays)]))
 
 
 def test_cli_skips_a_missing_new_user_set_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "absent.jsonl"
-    questions, info = inhouse_questions(parser().parse_args(["run", "--new-user-set", str(missing)]))
+    questions, info = inhouse_questions(parser().parse_args(["run", "--new-user-set", str(missing),
+                                                             "--fresh-dev-set", str(missing)]))
     assert len(questions) == 180 and info["splits"] == {"dev": 92, "test": 88}
     assert f"split new_user skipped: {missing} not found" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="no questions selected"):

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 _BLOCK = re.compile(r"\b(why|should|avoid|risks?|advice|advise|recommend\w*|lessons?|best practices?|share|"
                     r"percentage|proportion|percent|ratio|forecast\w*|predict\w*|expect\w*|will|funding|financing|"
                     r"rais(?:e|ed|ing)|ipos?|venture|valuations?|revenues?|sales|market caps?|royalt\w*|equity|"
-                    r"stakes?|drove|drivers?|driven|caused?|reasons?|"
+                    r"stakes?|drove|drivers?|driven|caused?|reasons?|pros|cons|trade-?offs?|benefits?|downsides?|"
+                    r"drawbacks?|upsides?|worth it|smartest|explain\w*|difference between|what(?:'s| is) an? |"
                     r"how (?:do|can|could|would|might) (?:we|i|you|they|companies|firms)|what does .* mean)\b")
 _DOMAIN = re.compile(r"\b(deals?|transactions?|licen[cs]\w*|agreements?|acquisitions?|partnerships?|"
                      r"collaborations?|newcos?|up ?fronts?|milestones?|out ?licens\w*|in ?licens\w*|paid|pay|pays|"

@@ -33,6 +33,33 @@ def is_instruction(sentence: str) -> bool:
 
 Span = tuple[int, int]
 
+# a sentence whose subject is the text itself ("This playbook sets out…", "In short, our outlook…"), or that points
+# at its readers' questions or at another part of itself: it says where the answer is, not what it is
+_DOC_NOUN = (r"(?:article|outlook|report|guide|note|section|document|briefing|piece|paper|primer|checklist|explainer|"
+             r"overview|memo|playbook|page|post|faq|tracker)s?")
+_ABOUT_THE_TEXT = re.compile(
+    rf"^(?:[\w’']+(?: [\w’']+){{0,2}}, )?(?:this|these|our|the present) (?:[\w-]+ ){{0,2}}{_DOC_NOUN}\b"
+    r"(?! (?:by|from|of) [A-Z0-9])(?! (?:\w+ )?(?:found|finds|shows?|showed|estimates?|counts?|counted)\b)"
+    rf"|\b(?:in|of|to|read|see|update) (?:this|our) (?:[\w-]+ ){{0,2}}{_DOC_NOUN}\b(?! (?:of|by|from) (?:the )?[A-Z0-9])"
+    r"|\bquestions? (?:we|clients) (?:most often )?(?:hear|get|see|are asked|receive)\b"
+    r"|\b(?:this|that|it) is (?:a|the|one) (?:\w+ )?questions? (?:we|clients)\b"
+    r"|\b(?:discussed|noted|described|set out|outlined|covered|detailed) (?:above|below|earlier|later|elsewhere)\b"
+    r"|\bsee (?:above|below)\b", re.I)
+
+
+@lru_cache(maxsize=8192)
+def is_about_the_text(sentence: str) -> bool:
+    """True for a sentence about the document rather than its subject (see `_ABOUT_THE_TEXT`)."""
+    return bool(_ABOUT_THE_TEXT.search(clean_markdown(sentence)))
+
+
+def restates(sentence_terms: set[str], question_terms: set[str]) -> bool:
+    """A sentence that mostly repeats the question's terms and adds at most one of its own answers nothing."""
+    if not sentence_terms:
+        return False
+    new = sentence_terms - question_terms
+    return len(new) <= 1 and len(sentence_terms & question_terms) >= 0.7 * len(sentence_terms)
+
 
 @dataclass
 class Candidate:

@@ -23,9 +23,11 @@ from advisor.generate.candidates import (
     Span,
     continuation,
     display,
+    is_about_the_text,
     is_instruction,
     is_new,
     record_lines,
+    restates,
     table_rows,
     unseen,
     with_marker,
@@ -94,6 +96,11 @@ ASK_FLOOR = 0.5
 ADVICE_FLOOR = 0.8
 # items read when a cue announces sections without saying how many
 UNCOUNTED_ITEMS = 5
+# a sentence's score gains this much per unit of its section heading's similarity to the question (when the
+# advisor measured it), and the first sentences of a section, where authors put its answer, gain LEAD_WEIGHT more
+SECTION_WEIGHT = 0.3
+LEAD_WEIGHT = 0.15
+LEAD_SENTENCES = 2
 
 
 class ExtractiveGenerator:
@@ -159,11 +166,18 @@ class ExtractiveGenerator:
             rows = table_rows(text)
             leads = {span[0]: block.cue for block in list_blocks(text) if block.cue
                      for item in block.items for span in item}
+            section = hit.heading_similarity or 0.0
+            since_heading = None  # sentences since the last heading line in this chunk (None before any)
             for start, end in sentence_spans(text):
                 header, (start, end) = rows.get(start, (None, (start, end)))
                 if header == (start, end):
                     continue  # a header row alone states nothing; its rows are read under it
                 raw = text[start:end]
+                if raw.lstrip().startswith("#"):
+                    since_heading = 0
+                elif since_heading is not None:
+                    since_heading += 1
+                opens = since_heading is not None and 0 < since_heading <= LEAD_SENTENCES
                 terms = query.matchable(set(tokenize(raw)))
                 # a table row is read under its header, a list item under the sentence that introduces it
                 # ("Day rates for 2026:" / "- Partner: EUR 4,200 per day")
@@ -176,9 +190,13 @@ class ExtractiveGenerator:
                     continue
                 if is_instruction(raw) or not query.terms & terms:
                     continue
+                # answer hygiene: a sentence about the text itself, or one that repeats the question, answers nothing
+                if is_about_the_text(raw) or restates(terms, query.terms):
+                    continue
                 # selection ranks sentences by their own words; the evidence gate reads them in context
                 own = query.coverage(terms)  # what it inherits from its header or cue counts half
                 score = own + (query.coverage(read) - own) / 2 + _bonus(query, raw, wants) + 0.15 / (1 + rank)
+                score += section * (SECTION_WEIGHT + (LEAD_WEIGHT if opens else 0.0))
                 if len(raw.split()) > 60:
                     score -= 0.05
                 out.append(Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
@@ -217,13 +235,20 @@ class ExtractiveGenerator:
             limit = max(limit, round(limit * self.advice_factor))
             floor *= ADVICE_FLOOR
         best = candidates[0].score
+        dropped_cues: set[tuple[str, int]] = set()
         for cand in candidates:
             if len(chosen) >= limit or cand.score < floor * best:
                 break
             if not is_new(cand, chosen):
                 continue
+            if _cue_of(cand) in dropped_cues:
+                continue  # an item of an enumeration whose cue was left out is out of its context
+            items = [item for item in self._announced(cand) if is_new(item, [cand, *chosen])]
+            if not items and _announces(cand):
+                dropped_cues.add((cand.hit.chunk.chunk_id, cand.start))
+                continue  # a cue without the items it announces is a fragment
             chosen.append(cand)
-            chosen.extend(item for item in self._announced(cand) if is_new(item, chosen))
+            chosen.extend(items)
             chosen.extend(line for line in record_lines(cand) if unseen(line, chosen))
             follow = continuation(cand)
             if follow is not None and len(chosen) < limit and is_new(follow, chosen):
@@ -375,6 +400,19 @@ def _bonus(query: _Query, sentence: str, wants: tuple[bool, ...]) -> float:
     if query.wants_compare and _CONTRAST.search(sentence):
         bonus += 0.1
     return bonus
+
+
+def _cue_of(cand: Candidate) -> tuple[str, int] | None:
+    """(chunk id, start of the cue) of the enumeration a list item belongs to; None for any other sentence."""
+    for block in list_blocks(cand.hit.chunk.text):
+        if block.cue and any(span[0] <= cand.start < span[1] for item in block.items for span in item):
+            return cand.hit.chunk.chunk_id, block.cue[0]
+    return None
+
+
+def _announces(cand: Candidate) -> bool:
+    """A sentence that ends with a colon: it introduces what follows it."""
+    return cand.hit.chunk.text[cand.start:cand.end].rstrip(" *_").endswith(":")
 
 
 def _names_any(text: str, nouns: tuple[str, ...]) -> bool:
