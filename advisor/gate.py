@@ -117,6 +117,22 @@ class Headings:
                 out.append(float(vec @ query))
         return out
 
+    def warm(self, hits: Sequence[Hit], batch: int = 64) -> int:
+        """Embed the headings of these hits ahead of the questions that will need them (at most `size`, in
+        batches); returns how many were embedded. Meant for a background thread at start-up."""
+        texts = list(dict.fromkeys(t for t in (self.text(h) for h in hits) if t))[: self._size]
+        done = 0
+        for lo in range(0, len(texts), batch):
+            with self._lock:
+                todo = [t for t in texts[lo:lo + batch] if t not in self._vectors]
+            if todo:
+                vectors = self._embedder.embed(todo)
+                with self._lock:
+                    for text, vec in zip(todo, vectors, strict=True):
+                        self._vectors[text] = np.asarray(vec, dtype=np.float32)
+                done += len(todo)
+        return done
+
     def best(self, vector: np.ndarray, hits: Sequence[Hit], top: int = HEADING_HITS) -> float:
         sims = self.similarities(vector, hits[:top])
         return max(sims, default=0.0)

@@ -101,3 +101,14 @@ _ADVICE = re.compile(r"\b(?:how|what|where|when|which|who)\s+(?:\w+\s+){0,6}?(?:
 def is_advice(question: str) -> bool:
     """A question asking what to do: its answer gathers several considerations, not one fact."""
     return bool(_ADVICE.search(question))
+
+
+# "Where does X stand", "latest on X", "is X still…": the user wants the current state, so the newest source first
+_STATUS = re.compile(r"\b(?:latest|status|newest|most recent|right now|currently|at the moment|these days|up to date|"
+                     r"any news|what's new|update on|where (?:do|does|is|are|did) .{1,60}? stand|stand(?:s|ing)? now)\b",
+                     re.I)
+
+
+def is_status(question: str) -> bool:
+    """A question about where something stands now: its answer leads with the newest source."""
+    return bool(_STATUS.search(question))

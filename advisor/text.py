@@ -9,7 +9,7 @@ from functools import lru_cache
 _ABBREVIATIONS = {
     "e.g", "i.e", "inc", "co", "corp", "ltd", "vs", "no", "mr", "ms", "dr", "st", "jr", "approx",
     "u.s", "u.k", "dept", "est", "fig", "al", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-    "sep", "sept", "oct", "nov", "dec", "plc", "bros", "mt", "ph", "p",
+    "sep", "sept", "oct", "nov", "dec", "plc", "bros", "mt", "ph", "p", "incl", "excl", "esp", "cf",
 }
 
 _SENT_END = re.compile(r"[.!?](?:[\"'”’)\]]*)(?=\s+[\"'“‘(\[]?[A-Z0-9$€£¥*])")
@@ -51,10 +51,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+_CLITIC = re.compile(r"['’]s$")
+
+
 def content_words(text: str) -> list[str]:
-    """Words that carry meaning: no stopwords, no question scaffolding, irregular verbs at their base."""
-    return [IRREGULAR.get(w, w) for w in words(text)
-            if w not in STOPWORDS and w not in QUESTION_WORDS and len(w) > 1]
+    """Words that carry meaning: no stopwords, no question scaffolding, irregular verbs at their base. A word's
+    "'s" goes first, so "what's" and "it's" are the stopwords they are and "Hengrui's" is "hengrui"."""
+    out = []
+    for word in words(text):
+        w = _CLITIC.sub("", word)
+        if w not in STOPWORDS and w not in QUESTION_WORDS and len(w) > 1:
+            out.append(IRREGULAR.get(w, w))
+    return out
 
 
 @lru_cache(maxsize=8192)
@@ -110,6 +118,7 @@ def clean_markdown(sentence: str) -> str:
     out = _MD_PREFIX.sub("", sentence)
     out = _MD_LINK.sub(r"\1", out)
     out = _MD_INLINE.sub(r"\2", out)
+    out = out.replace("**", "").replace("__", "")  # a bold marker left unpaired (a span that starts inside bold)
     return re.sub(r"\s+", " ", out).strip()
 
 

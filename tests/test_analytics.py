@@ -340,7 +340,7 @@ def test_answer_says_what_was_counted_and_what_was_missing(analytics: DealAnalyt
     missing = [d.id for d in DEALS if d.licensee in MERCK and d.upfront is None]
     matched = [d for d in DEALS if d.licensee in MERCK]
     assert "licensee Merck & Co." in answer.text and "public records only" in answer.text
-    assert f"{len(matched)} deals matched." in answer.text
+    assert f"; {len(matched)} deals matched." in answer.text
     if missing:
         assert f"{len(missing)} of {len(matched)} deals that match did not report an upfront" in answer.text
     answer = analytics.answer("What were the biggest deals last year?", today=TODAY)
@@ -366,7 +366,7 @@ def test_a_second_measure_named_is_summed_too_and_each_deal_shows_its_upfront_sh
     assert answer is not None
     matched = [d for d in DEALS if d.licensee in AZ and d.lic_c in CN and d.year == 2025]
     totals = [d.total for d in matched if d.total is not None]
-    assert f"{len(matched)} deals match." in answer.text
+    assert f"{len(matched)} deals in the tracker match the question." in answer.text
     assert f"Combined total deal value: {money(math.fsum(totals))}, for the {len(totals)} of {len(matched)}" \
         in answer.text
     shares = {d.id: round(100 * d.upfront / d.total) for d in matched if d.upfront is not None and d.total}

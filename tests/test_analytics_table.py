@@ -87,7 +87,7 @@ def test_caller_filters_narrow_the_question(advisor: Advisor) -> None:
     within = DealFilters(party=Side(companies=["MSD"]), date_from=20250101)
     answer = analytics.answer("How many deals did Chinese companies sign?", audience="internal", within=within)
     assert answer is not None and {c.doc_id for c in answer.citations} == {"P1", "I2"}
-    assert "2 deals match." in answer.text and "Merck & Co." in answer.text
+    assert "2 deals in the tracker match the question." in answer.text and "Merck & Co." in answer.text
 
 
 def test_audience_must_be_known(advisor: Advisor) -> None:

@@ -119,3 +119,12 @@ def test_a_cue_without_its_items_is_left_out_and_so_are_the_items_of_a_dropped_c
         "How is the launch price of a medicine set in Japan?", hits)
     assert "two main methods" not in draft.text  # the cue alone announces items it does not show
     assert "comparator" not in draft.text and "Launch prices in Japan are revised every year" in draft.text
+
+
+def test_warming_embeds_each_heading_once_up_to_the_cache_size() -> None:
+    embedder = _Counting()
+    headings = Headings(embedder, size=2)
+    hits = [_hit(d, "T", s, "x") for d, s in (("a", "One"), ("b", "One"), ("c", "Two"), ("d", "Three"))]
+    assert headings.warm(hits, batch=1) == 2  # "T. One" and "T. Two": the third heading is over the size
+    assert embedder.calls == [["T. One"], ["T. Two"]]
+    assert headings.warm(hits) == 0

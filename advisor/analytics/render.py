@@ -113,7 +113,7 @@ def also_measures(result: DealResult, named: list[str]) -> list[str]:
         if not values:
             lines.append(f"None of them reported {'an' if label[0] in 'aeiou' else 'a'} {label}.")
             continue
-        of = "" if len(values) == len(result.rows) else \
+        of = f", across all {_deals(len(values))}" if len(values) == len(result.rows) else \
             f", for the {len(values)} of {len(result.rows)} that reported one"
         lines.append(f"Combined {label}: {money(sum(values))}{of}.")
     return lines
@@ -149,7 +149,8 @@ def _headline(result: DealResult) -> list[str]:
     query, n = result.query, len(result.rows)
     measure = MEASURE_LABELS.get(query.measure or "", "")
     if query.operation == "count":
-        return [f"{_deals(n)} match." if n != 1 else "1 deal matches."]
+        return [f"{_deals(n)} in the tracker match the question." if n != 1 else
+                "1 deal in the tracker matches the question."]
     if query.operation == "list" and query.limit:
         word = "most recent" if query.order == "desc" else "earliest"
         k = len(result.shown)
@@ -184,7 +185,9 @@ def _group_lines(result: DealResult) -> list[str]:
     lines = [f"{what} by {_GROUP_WORDS[query.group_by]}:" if query.group_by else f"{what}, compared:"]
     for g in result.groups:
         line = f"- {g.key}: {_figure(operation, g.value)}"
-        if operation != "count":
+        if operation == "count":
+            line += f" of the {_deals(len(result.rows))}" if len(result.rows) != int(g.value or 0) else " (all of them)"
+        else:
             line += f" ({_deals(g.count)}"
             line += f", {g.count - g.reported} without {'an' if measure[0] in 'aeiou' else 'a'} {measure})" \
                 if g.reported < g.count else ")"
@@ -215,13 +218,13 @@ def _group_lines(result: DealResult) -> list[str]:
 
 def _counted(result: DealResult, audience: str) -> list[str]:
     query = result.query
-    lines = ["Counted: " + "; ".join(describe(query.filters, audience)) + "." if describe(query.filters, audience)
-             else "Counted: all deal records."]
+    # one sentence: what was counted and how many deals matched ("Counted: public records only; 12 deals matched.")
+    scope = "; ".join(describe(query.filters, audience)) or "all deal records"
     shown = len({r["deal_id"] for g in result.groups for r in g.rows})
+    matched = f"{_deals(len(result.rows))} matched"
     if (query.compare or query.group_by) and shown != len(result.rows):
-        lines.append(f"{_deals(len(result.rows))} matched; {shown} of them are in the groups shown.")
-    else:
-        lines.append(f"{_deals(len(result.rows))} matched.")
+        matched += f", {shown} of them in the groups shown"
+    lines = [f"Counted: {scope}; {matched}."]
     if query.measure and result.missing and query.operation != "count":
         use = {"sum": "sum", "avg": "average", "median": "median", "top": "ranking"}.get(query.operation, "figures")
         ids = ", ".join(r["deal_id"] for r in result.missing[:MAX_CITED])

@@ -38,7 +38,7 @@ Span = tuple[int, int]
 _DOC_NOUN = (r"(?:article|outlook|report|guide|note|section|document|briefing|piece|paper|primer|checklist|explainer|"
              r"overview|memo|playbook|page|post|faq|tracker)s?")
 _ABOUT_THE_TEXT = re.compile(
-    rf"^(?:[\w’']+(?: [\w’']+){{0,2}}, )?(?:this|these|our|the present) (?:[\w-]+ ){{0,2}}{_DOC_NOUN}\b"
+    rf"^(?:[\w’']+(?: [\w’']+){{0,2}}, )?(?:this|these|our|the present) (?:[\w-]+ ){{0,3}}{_DOC_NOUN}\b"
     r"(?! (?:by|from|of) [A-Z0-9])(?! (?:\w+ )?(?:found|finds|shows?|showed|estimates?|counts?|counted)\b)"
     rf"|\b(?:in|of|to|read|see|update) (?:this|our) (?:[\w-]+ ){{0,2}}{_DOC_NOUN}\b(?! (?:of|by|from) (?:the )?[A-Z0-9])"
     r"|\bquestions? (?:we|clients) (?:most often )?(?:hear|get|see|are asked|receive)\b"
@@ -51,6 +51,22 @@ _ABOUT_THE_TEXT = re.compile(
 def is_about_the_text(sentence: str) -> bool:
     """True for a sentence about the document rather than its subject (see `_ABOUT_THE_TEXT`)."""
     return bool(_ABOUT_THE_TEXT.search(clean_markdown(sentence)))
+
+
+_FINAL = re.compile(r"[.!?;:…][\"'”’)\]*_]*$")
+_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s")
+
+
+def is_title_line(text: str, start: int, end: int) -> bool:
+    """A span that is a whole line of its own, not a list item, and ends without a sentence's final punctuation:
+    a heading, a title or a caption ("Procurement prohibition versus outright ban", a wrapped PDF title line)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_start:start].strip(" \t*_#") or text[end:line_end].strip(" \t*_"):
+        return False
+    raw = text[start:end].strip()
+    return not _ITEM.match(text[line_start:line_end]) and not _FINAL.search(raw.rstrip("*_ "))
 
 
 def restates(sentence_terms: set[str], question_terms: set[str]) -> bool:
@@ -130,14 +146,18 @@ def record_lines(cand: Candidate) -> list[Candidate]:
             for a, b in sentence_spans(text) if (a, b) != (cand.start, cand.end) and _RECORD_LINE.search(text[a:b])]
 
 
+# a bold lead-in that is a label, not a sentence: "- **Build, don't flee.** Grow capabilities…"
+_LEAD_IN = re.compile(r"^(\s*(?:[-*+•]\s+)?)\*\*([^*]{1,80}?)[.:]\*\*\s+(?=\S)")
+
+
 def display(text: str, cand: Candidate) -> str:
-    """A sentence as shown: Markdown removed; a table row as "label — column: value; column: value"; a section's
-    first sentence as "heading — sentence"."""
+    """A sentence as shown: Markdown removed; a bold lead-in as a label ("Build, don't flee: grow…"); a table row as
+    "label — column: value; column: value"; a section's first sentence as "heading — sentence"."""
     if cand.heading is not None:
         heading = clean_markdown(text[cand.heading[0]:cand.heading[1]]).rstrip(" .:;?!")
         return f"{heading} — {clean_markdown(text[cand.start:cand.end])}"
     if cand.header is None:
-        return clean_markdown(text[cand.start:cand.end])
+        return clean_markdown(_LEAD_IN.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text[cand.start:cand.end]))
     columns, cells = (_cells(text[a:b]) for a, b in (cand.header, (cand.start, cand.end)))
     if len(columns) != len(cells) or len(cells) < 2:
         return clean_markdown(" ".join(cells))

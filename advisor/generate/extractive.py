@@ -26,6 +26,7 @@ from advisor.generate.candidates import (
     is_about_the_text,
     is_instruction,
     is_new,
+    is_title_line,
     record_lines,
     restates,
     table_rows,
@@ -46,6 +47,7 @@ from advisor.intent import (
     is_advice,
     is_comparison,
     is_list_question,
+    is_status,
     list_focus,
     question_parts,
     without_source_reference,
@@ -101,6 +103,8 @@ UNCOUNTED_ITEMS = 5
 SECTION_WEIGHT = 0.3
 LEAD_WEIGHT = 0.15
 LEAD_SENTENCES = 2
+# a question about where things stand now: the newest of the hits' documents gains this much, the oldest nothing
+RECENCY_WEIGHT = 0.15
 
 
 class ExtractiveGenerator:
@@ -156,6 +160,7 @@ class ExtractiveGenerator:
 
     def _candidates(self, query: _Query, question: str, hits: list[Hit], max_hits: int) -> list[Candidate]:
         wants = tuple(bool(p.search(question)) for p in (_MONEY_Q, _COUNT_Q, _WHEN_Q))
+        newest = _recency(hits[:max_hits]) if is_status(question) else {}
         out = []
         for rank, hit in enumerate(hits[:max_hits]):
             text = hit.chunk.text
@@ -193,10 +198,13 @@ class ExtractiveGenerator:
                 # answer hygiene: a sentence about the text itself, or one that repeats the question, answers nothing
                 if is_about_the_text(raw) or restates(terms, query.terms):
                     continue
+                if header is None and is_title_line(text, start, end):
+                    continue  # a heading or title line is read as context, never quoted as a sentence
                 # selection ranks sentences by their own words; the evidence gate reads them in context
                 own = query.coverage(terms)  # what it inherits from its header or cue counts half
                 score = own + (query.coverage(read) - own) / 2 + _bonus(query, raw, wants) + 0.15 / (1 + rank)
                 score += section * (SECTION_WEIGHT + (LEAD_WEIGHT if opens else 0.0))
+                score += RECENCY_WEIGHT * newest.get(hit.chunk.doc_id, 0.0)
                 if len(raw.split()) > 60:
                     score -= 0.05
                 out.append(Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
@@ -255,7 +263,7 @@ class ExtractiveGenerator:
                 chosen.append(follow)
         if len(parts) > 1:
             best_coverage = max(best_coverage, self._each_ask(parts, candidates, chosen))
-        return self._compose(chosen, coverage=best_coverage)
+        return self._compose(chosen, coverage=best_coverage, newest_first=is_status(question))
 
     @staticmethod
     def _each_ask(parts: list[_Query], candidates: list[Candidate], chosen: list[Candidate]) -> float:
@@ -350,11 +358,15 @@ class ExtractiveGenerator:
         text = hit.chunk.text
         return [Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score, header) for a, b in rows]
 
-    def _compose(self, chosen: list[Candidate], coverage: float) -> Draft:
-        # readable order: sources by their best sentence, sentences in document order within a source
+    def _compose(self, chosen: list[Candidate], coverage: float, newest_first: bool = False) -> Draft:
+        # readable order: sources by their best sentence (the newest source first when the question asks where
+        # things stand now), sentences in document order within a source
         order: dict[str, int] = {}
         for cand in chosen:
             order.setdefault(cand.hit.chunk.doc_id, len(order))
+        if newest_first:
+            dated = sorted(order, key=lambda d: (-_published(chosen, d), order[d]))
+            order = {doc_id: i for i, doc_id in enumerate(dated)}
         chosen.sort(key=lambda c: (order[c.hit.chunk.doc_id], c.hit.chunk.char_start + c.start))
         groups: list[list[Candidate]] = []
         for cand in chosen:
@@ -372,7 +384,15 @@ class ExtractiveGenerator:
             chunk = group[0].hit.chunk
             head = group[0].header or group[0].heading
             lo, hi = (head[0] if head else group[0].start), group[-1].end
-            parts.extend(with_marker(display(chunk.text, c), n) for c in group)
+            shown = [display(chunk.text, c) for c in group]
+            # a cue and the first item it introduces read as one sentence ("The key changes were: …")
+            merged: list[str] = []
+            for text in shown:
+                if merged and merged[-1].endswith(":"):
+                    merged[-1] = f"{merged[-1]} {text}"
+                else:
+                    merged.append(text)
+            parts.extend(with_marker(text, n) for text in merged)
             meta = chunk.meta
             citations.append(Citation(
                 n=n, doc_id=chunk.doc_id, title=str(meta.get("title", chunk.doc_id)),
@@ -400,6 +420,20 @@ def _bonus(query: _Query, sentence: str, wants: tuple[bool, ...]) -> float:
     if query.wants_compare and _CONTRAST.search(sentence):
         bonus += 0.1
     return bonus
+
+
+def _recency(hits: list[Hit]) -> dict[str, float]:
+    """Each document's recency among the hits: 1.0 for the newest publication date, 0.0 for the oldest (undated
+    documents count as oldest)."""
+    dates = {h.chunk.doc_id: _int(h.chunk.meta.get("published")) for h in hits}
+    ordered = sorted(set(dates.values()))
+    if len(ordered) < 2:
+        return {}
+    return {doc_id: ordered.index(date) / (len(ordered) - 1) for doc_id, date in dates.items()}
+
+
+def _published(chosen: list[Candidate], doc_id: str) -> int:
+    return next(_int(c.hit.chunk.meta.get("published")) for c in chosen if c.hit.chunk.doc_id == doc_id)
 
 
 def _cue_of(cand: Candidate) -> tuple[str, int] | None:
