@@ -25,7 +25,7 @@ from advisor.asked import asked_fields, asked_kind, states, subject_of
 from advisor.cite import Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
-from advisor.gate import HEADING_HITS, Gate, Headings, features, load_gate
+from advisor.gate import HEADING_HITS, INDEX_CALIBRATION, Gate, Headings, features, load_gate
 from advisor.generate import Condenser, Generator, LLMError, make_generator
 from advisor.generate.extractive import ExtractiveGenerator
 from advisor.index.store import IndexStore
@@ -115,8 +115,13 @@ class Advisor:
     @property
     def gate(self) -> Gate:
         if self._gate is None:
-            self._gate = load_gate(self.embedder.name, self.settings.min_evidence_score)
+            self._gate = load_gate(self.embedder.name, self.settings.min_evidence_score,
+                                   index_path=Path(self.settings.data_dir) / INDEX_CALIBRATION)
         return self._gate
+
+    def reload_gate(self) -> None:
+        """Read the gate again (after `advisor calibrate` wrote this index's own)."""
+        self._gate = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None,

@@ -1,4 +1,4 @@
-"""advisor ingest | ask | serve | stats | model fetch | corpus check"""
+"""advisor ingest | ask | serve | calibrate | stats | model fetch | corpus check"""
 
 from __future__ import annotations
 
@@ -128,6 +128,25 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from advisor.calibrate import calibrate_index
+
+    advisor = _advisor(settings)
+    if advisor.store.catalog.counts()["chunks"] == 0:
+        print(f"error: the index in {settings.data_dir} is empty: run `advisor ingest` first", file=sys.stderr)
+        return 2
+    try:
+        entry = calibrate_index(advisor, n=args.questions, write=not args.dry_run)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(entry, indent=2))
+    if not args.dry_run:
+        print(f"written to {Path(settings.data_dir) / 'calibration.json'}; the server reads it at its next start",
+              file=sys.stderr)
+    return 0
+
+
 def cmd_corpus_check(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.corpus_check import check_corpus, format_summary
 
@@ -190,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int, help="API worker processes (needs ADVISOR_UI_ENABLED=false; default 1)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("calibrate", help="fit the evidence gate's threshold to this index, from its own documents")
+    p.add_argument("--questions", type=int, default=150, help="answerable questions made from sampled chunks")
+    p.add_argument("--dry-run", action="store_true", help="print the figures without writing the calibration")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("stats", help="what the index holds")
     p.set_defaults(func=cmd_stats)

@@ -32,6 +32,7 @@ from advisor.types import Hit
 
 log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+INDEX_CALIBRATION = "calibration.json"  # an index's own calibration, in its data dir (`advisor calibrate`)
 UNCALIBRATED_THRESHOLD = 0.35
 FEATURES = ("dense", "coverage", "heading")
 HEADING_HITS = 3  # the headings of this many top hits are compared with the question
@@ -61,10 +62,17 @@ class Gate:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATION_FILE) -> Gate:
-    """The gate fitted for this embedder; `override` (ADVISOR_MIN_EVIDENCE_SCORE) replaces its threshold."""
-    data = json.loads(path.read_text()) if path.is_file() else {}
-    entry = data.get("embedders", {}).get(embedder_name)
+def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATION_FILE,
+              index_path: Path | None = None) -> Gate:
+    """The gate fitted for this embedder: the index's own calibration (`advisor calibrate`, in `index_path`) when
+    there is one, else the packaged one; `override` (ADVISOR_MIN_EVIDENCE_SCORE) replaces its threshold."""
+    entry, where = None, path
+    for candidate in (index_path, path):
+        if candidate is not None and candidate.is_file():
+            entry = json.loads(candidate.read_text()).get("embedders", {}).get(embedder_name)
+            if entry:
+                where = candidate
+                break
     if not entry:
         if override is None:
             log.warning("no calibrated evidence gate for embedder %s; using a linear score >= %.2f", embedder_name,
@@ -72,10 +80,10 @@ def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATI
         return Gate(UNCALIBRATED_THRESHOLD if override is None else override,
                     source="uncalibrated default" if override is None else "ADVISOR_MIN_EVIDENCE_SCORE")
     weights = {k: float(v) for k, v in entry.get("weights", {}).items() if k in FEATURES}
+    source = "ADVISOR_MIN_EVIDENCE_SCORE" if override is not None else \
+        f"calibrated on {entry.get('dataset', '?')}" + ("" if where == path else f" ({where})")
     return Gate(float(entry["threshold"]) if override is None else override,
-                float(entry.get("dense_weight", 0.5)),
-                f"calibrated on {entry.get('dataset', '?')}" if override is None else "ADVISOR_MIN_EVIDENCE_SCORE",
-                weights, float(entry.get("bias", 0.0)))
+                float(entry.get("dense_weight", 0.5)), source, weights, float(entry.get("bias", 0.0)))
 
 
 class Headings:

@@ -25,7 +25,8 @@ import numpy as np
 
 from advisor.advisor import Advisor
 from advisor.config import load_settings
-from advisor.gate import CALIBRATION_FILE, FEATURES
+from advisor.calibrate import probe_scores
+from advisor.gate import CALIBRATION_FILE, FEATURES, Gate
 from advisor.types import Turn
 from evals.runner import QA_SET, load_questions
 from evals.suites.common import auroc
@@ -154,6 +155,10 @@ def main() -> int:
                                   labels) else None,
                               "balanced_accuracy": round(balanced_accuracy(scores, np.array(labels, float),
                                                                            threshold), 4)}
+    # how this corpus answers questions made from its own chunks: `advisor calibrate` moves another index's
+    # threshold by the difference (advisor/calibrate.py)
+    fitted = Gate(threshold, weights=dict(zip(FEATURES, map(float, weights), strict=True)), bias=bias)
+    answerable, _ = probe_scores(advisor, fitted)
     out = Path(args.out)
     data = json.loads(out.read_text()) if out.is_file() else {}
     data.setdefault("embedders", {})[advisor.embedder.name] = {
@@ -166,6 +171,7 @@ def main() -> int:
         "balanced_accuracy": round(accuracy, 4),
         "balanced_accuracy_5fold_cv": round(cv, 4),
         "by_source": per_source,
+        "probe_median": round(float(np.median(answerable)), 4),
         "calibrated_on": dt.date.today().isoformat(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)

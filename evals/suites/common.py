@@ -7,6 +7,8 @@ under `cache_dir`, and measures ours and the naive baseline on the same document
 from __future__ import annotations
 
 import hashlib
+import logging
+import json
 import os
 import re
 import time
@@ -25,6 +27,8 @@ from advisor.retrieve import Filters, HybridRetriever
 from evals.baseline import NaiveBaseline, baseline_for
 from evals.metrics import percentile
 from evals.system import AdvisorSystem, Retrieved
+
+log = logging.getLogger(__name__)
 
 DATASETS_ENV = "ADVISOR_EVAL_DATASETS"
 REPO = Path(__file__).resolve().parents[2]
@@ -141,8 +145,9 @@ class Systems:
 
 
 def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], label: str, cache_dir: Path,
-                  with_baseline: bool, embedder: Embedder | None = None) -> Systems:
-    """Index `docs` for ours and the baseline under cache_dir/<suite>-<label>-<embedder>-ingest<version>."""
+                  with_baseline: bool, embedder: Embedder | None = None, calibrate: bool = True) -> Systems:
+    """Index `docs` for ours and the baseline under cache_dir/<suite>-<label>-<embedder>-ingest<version>; with
+    `calibrate`, our gate is first fitted to that index from its own documents, as `advisor calibrate` does."""
     embedder = embedder or make_embedder(settings)
     warm = getattr(embedder, "warm_up", None)
     if warm is not None:
@@ -162,6 +167,10 @@ def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], 
     advisor.warm_up()
     stats = {"advisor": {"index_s": round(time.perf_counter() - started, 2), "embedded": float(report.embedded),
                          "chunks": float(advisor.store.catalog.counts()["chunks"])}}
+    calibration = self_calibrate(advisor) if calibrate else None
+    if calibration is not None:
+        stats["advisor"].update(gate_threshold=float(calibration["threshold"]),
+                                packaged_threshold=float(calibration["packaged_threshold"]))
     baseline = None
     if with_baseline:
         started = time.perf_counter()
@@ -170,6 +179,25 @@ def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], 
                                    "embedded": float(baseline.embeddings.documents_embedded),
                                    "chunks": float(baseline.chunks)}
     return Systems(advisor, AdvisorSystem(advisor), baseline, root, stats)
+
+
+def self_calibrate(advisor: Advisor) -> dict[str, Any] | None:
+    """This index's own gate calibration: reused when it was made for the index's current generation; None when
+    the embedder has no fitted gate to calibrate (the hash embedder of the tests)."""
+    from advisor.calibrate import calibrate_index
+    from advisor.gate import INDEX_CALIBRATION
+
+    path = Path(advisor.settings.data_dir) / INDEX_CALIBRATION
+    generation = advisor.store.catalog.generation
+    if path.is_file():
+        entry = json.loads(path.read_text()).get("embedders", {}).get(advisor.embedder.name)
+        if entry and entry.get("generation") == generation:
+            return entry
+    try:
+        return calibrate_index(advisor)
+    except ValueError as exc:
+        log.info("gate not calibrated to this index: %s", exc)
+        return None
 
 
 class DeepRetrieval:

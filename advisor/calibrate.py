@@ -1,0 +1,130 @@
+"""Fit the evidence gate's threshold to the index at hand, from its own documents (`advisor calibrate`).
+
+The packaged gate (`advisor/data/calibration.json`) was fitted on the firm's corpus. On another corpus (a client's
+filings, a public benchmark) the same evidence reads differently: similarities and term coverage sit at other
+levels, and a threshold fitted elsewhere may refuse nearly everything. This module asks the index questions it
+can answer and questions it cannot, both made from its own chunks, and moves the gate's threshold (its feature
+weights stay as fitted) to separate them:
+
+- an answerable question: a sampled chunk's most informative sentence, reduced to its rarer content words (at
+  most `QUERY_WORDS`, in their order), the way a user types a keyword question;
+- an unanswerable twin: the same question with its rarest word replaced by a made-up name no chunk contains,
+  the way a user asks about a company or product the documents never mention.
+
+The gate keeps its fitted operating point relative to how this index answers its own questions: the threshold
+moves by the difference between the median score of this index's answerable probes and the median the same probes
+scored on the corpus the gate was fitted on (`packaged_probe_median` in the packaged calibration). An index whose
+evidence reads weaker across the board gets a lower threshold, one whose evidence reads stronger a higher one;
+the home corpus keeps its own. The twins are scored to report how many of them the new threshold refuses. The
+result, with its figures, goes to `<data_dir>/calibration.json`, which the advisor reads before the packaged file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from advisor.gate import CALIBRATION_FILE, INDEX_CALIBRATION, Gate, load_gate
+from advisor.text import content_words, sentence_spans
+
+if TYPE_CHECKING:
+    from advisor.advisor import Advisor
+
+QUERY_WORDS = 7
+MIN_WORDS = 8  # a sentence with fewer content words makes no question
+MIN_THRESHOLD, MAX_THRESHOLD = 0.05, 0.95
+MIN_PROBES = 5  # fewer answerable questions than this is no basis for a threshold
+_SYLLABLES = ("zor", "vel", "qua", "rin", "tex", "mol", "dra", "kin", "sup", "lox", "nav", "bri")
+
+
+@dataclass
+class Probe:
+    question: str
+    answerable: bool
+    chunk_id: str
+
+
+def _made_up_name(rng: random.Random, known: set[str]) -> str:
+    while True:
+        name = "".join(rng.choice(_SYLLABLES) for _ in range(3)).capitalize()
+        if name.lower() not in known:
+            return name
+
+
+def probes(advisor: Advisor, n: int = 150, seed: int = 0) -> list[Probe]:
+    """`n` answerable questions from sampled chunks, each with its unanswerable twin."""
+    idf = advisor.store.lexical().idf
+    ids = sorted(advisor.store.lexical().ids, key=lambda c: hashlib.sha256(f"{seed}:{c}".encode()).hexdigest())
+    rng = random.Random(seed)
+    out: list[Probe] = []
+    for chunk in advisor.store.catalog.iter_chunks(ids[: n * 3]):
+        if len(out) >= 2 * n:
+            break
+        sentences = [chunk.text[a:b] for a, b in sentence_spans(chunk.text)]
+        words_of = [content_words(s) for s in sentences if not s.lstrip().startswith(("#", "|"))]
+        candidates = [w for w in words_of if len(w) >= MIN_WORDS]
+        if not candidates:
+            continue
+        words = max(candidates, key=lambda ws: sum(idf(w) for w in set(ws)))
+        ranked = sorted(set(words), key=lambda w: -idf(w))[:QUERY_WORDS]
+        kept = [w for w in dict.fromkeys(words) if w in ranked]
+        rarest = ranked[0]
+        twin = [_made_up_name(rng, set(words)) if w == rarest else w for w in kept]
+        out.append(Probe(" ".join(kept), True, chunk.chunk_id))
+        out.append(Probe(" ".join(twin), False, chunk.chunk_id))
+    return out
+
+
+def _balanced(scores: list[float], labels: list[bool], threshold: float) -> float:
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    return 0.5 * (sum(s >= threshold for s in pos) / max(1, len(pos)) + sum(s < threshold for s in neg) / max(1, len(neg)))
+
+
+def probe_scores(advisor: Advisor, gate: Gate, *, n: int = 150, seed: int = 0) -> tuple[list[float], list[float]]:
+    """The gate's scores for the index's own answerable questions and for their unanswerable twins."""
+    answerable, twins = [], []
+    for probe in probes(advisor, n=n, seed=seed):
+        features = advisor.evidence(probe.question, audience="internal")
+        score = gate.score(features) if features is not None else 1.0
+        (answerable if probe.answerable else twins).append(score)
+    return answerable, twins
+
+
+def calibrate_index(advisor: Advisor, *, n: int = 150, seed: int = 0, write: bool = True,
+                    packaged: Path = CALIBRATION_FILE) -> dict[str, object]:
+    """Fit the gate's threshold to this index (see the module docstring); returns what it wrote."""
+    gate = load_gate(advisor.embedder.name, None, packaged)  # the packaged fit, not an earlier own one
+    fitted = json.loads(packaged.read_text()) if packaged.is_file() else {}
+    reference = fitted.get("embedders", {}).get(advisor.embedder.name, {}).get("probe_median")
+    if not gate.weights or reference is None:
+        raise ValueError(f"no fitted gate for embedder {advisor.embedder.name}: nothing to calibrate "
+                         f"(run `python -m evals.calibrate` for it first)")
+    answerable, twins = probe_scores(advisor, gate, n=n, seed=seed)
+    if len(answerable) < MIN_PROBES:
+        raise ValueError(f"the index has too few chunks with full sentences to calibrate on ({len(answerable)})")
+    here = statistics.median(answerable)
+    threshold = round(min(MAX_THRESHOLD, max(MIN_THRESHOLD, gate.threshold + here - reference)), 4)
+    entry = {
+        "weights": gate.weights, "bias": gate.bias, "threshold": threshold,
+        "dataset": f"this index's own chunks ({len(answerable)} questions made from them)",
+        "packaged_threshold": gate.threshold, "probe_median": round(here, 4), "packaged_probe_median": reference,
+        "answerable_refused": round(sum(s < threshold for s in answerable) / len(answerable), 4),
+        "twins_refused": round(sum(s < threshold for s in twins) / max(1, len(twins)), 4),
+        "calibrated_on": dt.date.today().isoformat(),
+        "generation": advisor.store.catalog.generation,  # the index as it was: a later ingest may call for another
+    }
+    if write:
+        path = Path(advisor.settings.data_dir) / INDEX_CALIBRATION
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        data.setdefault("embedders", {})[advisor.embedder.name] = entry
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2) + "\n")
+        advisor.reload_gate()
+    return entry

@@ -1,0 +1,63 @@
+"""`advisor calibrate`: the gate's threshold fitted to an index from questions made of its own chunks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.advisor import Advisor
+from advisor.calibrate import calibrate_index, probes
+from advisor.config import Settings
+from advisor.gate import INDEX_CALIBRATION, load_gate
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, mini_corpus: Path) -> Advisor:
+    advisor = Advisor.from_settings(Settings(data_dir=tmp_path / "data", embedder="hash"))
+    assert advisor.ingest([mini_corpus]).ok
+    return advisor
+
+
+def _packaged(tmp_path: Path, name: str, median: float) -> Path:
+    path = tmp_path / "packaged.json"
+    path.write_text(json.dumps({"embedders": {name: {
+        "weights": {"dense": 2.0, "coverage": 2.0, "heading": 2.0}, "bias": -3.0, "threshold": 0.5,
+        "probe_median": median, "dataset": "test"}}}))
+    return path
+
+
+def test_probes_are_made_of_the_index_own_words_and_each_has_an_unanswerable_twin(indexed: Advisor) -> None:
+    found = probes(indexed, n=5)
+    assert found and len(found) % 2 == 0
+    for question, twin in zip(found[::2], found[1::2], strict=True):
+        assert question.answerable and not twin.answerable and question.chunk_id == twin.chunk_id
+        asked, other = question.question.split(), twin.question.split()
+        assert len(asked) == len(other) and sum(a != b for a, b in zip(asked, other, strict=True)) == 1
+        chunk = next(indexed.store.catalog.iter_chunks([question.chunk_id]))
+        assert all(word in chunk.text.lower() for word in asked)
+
+
+def test_the_threshold_moves_by_how_this_index_scores_its_own_questions(indexed: Advisor, tmp_path: Path) -> None:
+    name = indexed.embedder.name
+    entry = calibrate_index(indexed, n=10, packaged=_packaged(tmp_path, name, median=0.6))
+    shift = float(entry["probe_median"]) - 0.6
+    assert entry["threshold"] == pytest.approx(min(0.95, max(0.05, 0.5 + shift)), abs=1e-4)
+    assert entry["generation"] == indexed.store.catalog.generation
+    written = json.loads((tmp_path / "data" / INDEX_CALIBRATION).read_text())["embedders"][name]
+    assert written == entry
+    gate = load_gate(name, None, tmp_path / "packaged.json", index_path=tmp_path / "data" / INDEX_CALIBRATION)
+    assert gate.threshold == entry["threshold"] and "data/calibration.json" in gate.source
+    lower = calibrate_index(indexed, n=10, write=False, packaged=_packaged(tmp_path, name, median=0.9))
+    assert lower["threshold"] < entry["threshold"]  # the home corpus scored its probes higher: a lower bar here
+
+
+def test_the_cli_says_what_to_do_without_a_fitted_gate_or_an_index(tmp_path: Path) -> None:
+    env = {"ADVISOR_DATA_DIR": str(tmp_path / "empty"), "ADVISOR_EMBEDDER": "hash", "HF_HUB_OFFLINE": "1",
+           "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "advisor.cli", "calibrate"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 2 and "is empty: run `advisor ingest` first" in done.stderr
