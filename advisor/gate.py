@@ -6,7 +6,9 @@ It reads the evidence by meaning as well as by words. Its features, each 0..1:
 - `coverage`: how much of the question's weighted terms the best evidence sentence holds, read in context
   (from the extractive selection);
 - `heading`: the question's cosine similarity with the best of the top hits' section headings, read under
-  their document title ("What a NewCo deal is" answers "what's a NewCo deal?" in other words).
+  their document title ("What a NewCo deal is" answers "what's a NewCo deal?" in other words);
+- `missing`: the weight share of the question's most important term that none of the top hits holds ("how many
+  employees does Kailera have?" finds Kailera, and no employees).
 
 A calibrated gate is a logistic model over these features, fitted by `python -m evals.calibrate` on labelled
 questions (answerable or not) and stored per embedder in `advisor/data/calibration.json`; its score is the
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
 INDEX_CALIBRATION = "calibration.json"  # an index's own calibration, in its data dir (`advisor calibrate`)
 UNCALIBRATED_THRESHOLD = 0.35
-FEATURES = ("dense", "coverage", "heading")
+FEATURES = ("dense", "coverage", "heading", "missing")
 HEADING_HITS = 3  # the headings of this many top hits are compared with the question
 
 
@@ -146,6 +148,6 @@ class Headings:
         return max(sims, default=0.0)
 
 
-def features(dense: float, coverage: float, heading: float = 0.0) -> dict[str, float]:
+def features(dense: float, coverage: float, heading: float = 0.0, missing: float = 0.0) -> dict[str, float]:
     """The gate's features for one question (see the module docstring)."""
-    return {"dense": float(dense), "coverage": float(coverage), "heading": float(heading)}
+    return {"dense": float(dense), "coverage": float(coverage), "heading": float(heading), "missing": float(missing)}

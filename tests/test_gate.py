@@ -128,3 +128,11 @@ def test_warming_embeds_each_heading_once_up_to_the_cache_size() -> None:
     assert headings.warm(hits, batch=1) == 2  # "T. One" and "T. Two": the third heading is over the size
     assert embedder.calls == [["T. One"], ["T. Two"]]
     assert headings.warm(hits) == 0
+
+
+def test_the_missing_share_is_the_weight_of_the_most_important_term_no_hit_holds() -> None:
+    hits = [_hit("k", "Kailera Therapeutics", "Launch", "Kailera was formed in May 2024 with a $400m financing.")]
+    generator = ExtractiveGenerator(lambda term: {"employe": 3.0, "kailera": 2.0}.get(term, 1.0))  # stems
+    missing = generator.missing_share("How many employees does Kailera have?", hits)
+    assert missing == pytest.approx(3.0 / (3.0 + 2.0))  # "employees", of the terms employees, kailera
+    assert generator.missing_share("When was Kailera formed?", hits) == 0.0

@@ -145,6 +145,16 @@ class ExtractiveGenerator:
         return _Query(terms, weights, sum(weights.values()) or 1.0, is_list_question(question), list_focus(question),
                       compare, bool(_SHARE_Q.search(question)))
 
+    def missing_share(self, question: str, hits: list[Hit]) -> float:
+        """The weight share of the question's most important term that none of these hits holds (in its text,
+        title or heading): "how many employees does Kailera have" is about Kailera, but asks for employees."""
+        query = self._query(question)
+        present: set[str] = set()
+        for hit in hits:
+            present |= set(tokenize(f"{hit.chunk.text} {hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
+        present = query.matchable(present)
+        return max((query.weights[t] / query.total for t in query.terms if t not in present), default=0.0)
+
     def _readable(self, terms: set[str]) -> set[str]:
         """A hyphenated word the collection never uses ("data-heavy") is read as its words ("data", "heavy");
         codes ("BB-1701") stay whole, as their parts mean nothing alone."""
