@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -132,27 +131,19 @@ class Advisor:
         self.retriever.warm_up()
         self.analytics.table.refresh()
         if self.gate.semantic:  # the section headings the gate and composer compare questions with
-            threading.Thread(target=self._warm_headings, name="warm-headings", daemon=True).start()
+            self.headings.warm_in_background(
+                lambda: [Hit(c, 0.0) for c in self.store.catalog.iter_chunks(self.store.lexical().ids)])
         warm = getattr(self.generator, "warm_up", None)
         if warm is not None:
             warm()  # an endpoint model: checked now; the local model: its process starts in the background
-
-    def _warm_headings(self) -> None:
-        started = time.perf_counter()
-        try:
-            hits = [Hit(c, 0.0) for c in self.store.catalog.iter_chunks(self.store.lexical().ids)]
-            n = self.headings.warm(hits)
-        except Exception:  # noqa: BLE001 - a cold cache only costs time; the questions compute what they need
-            log.exception("warming the heading cache failed; headings will be embedded as questions need them")
-            return
-        log.info("heading cache warm: %d headings embedded in %.1f s", n, time.perf_counter() - started)
 
     def _model_process(self) -> Any:
         """The local model's supervised process, when the LLM generator runs one (else None)."""
         return getattr(getattr(self.generator, "chat", None), "process", None)
 
     def close(self) -> None:
-        """Stop what the advisor started (the local model's process and its client)."""
+        """Stop what the advisor started (the heading warm-up, the local model's process and its client)."""
+        self.headings.stop()
         close = getattr(getattr(self.generator, "chat", None), "close", None)
         if close is not None:
             close()

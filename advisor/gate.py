@@ -18,12 +18,14 @@ tests) gets the older linear score over `dense` and `coverage`, whose threshold 
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import math
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +99,8 @@ class Headings:
         self._size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._warming: threading.Thread | None = None
 
     @staticmethod
     def text(hit: Hit) -> str:
@@ -127,12 +131,34 @@ class Headings:
                 out.append(float(vec @ query))
         return out
 
-    def warm(self, hits: Sequence[Hit], batch: int = 64) -> int:
+    def warm_in_background(self, load: Callable[[], Sequence[Hit]]) -> None:
+        """Warm the cache from `load()` in a daemon thread, stopped (between batches) at `stop()` or at exit."""
+        def run() -> None:
+            started = time.perf_counter()
+            try:
+                n = self.warm(load())
+            except Exception:  # noqa: BLE001 - a cold cache only costs time; questions embed what they need
+                log.exception("warming the heading cache failed; headings will be embedded as questions need them")
+                return
+            log.info("heading cache warm: %d headings embedded in %.1f s", n, time.perf_counter() - started)
+
+        self._warming = threading.Thread(target=run, name="warm-headings", daemon=True)
+        self._warming.start()
+        atexit.register(self.stop)  # a model call cut off by interpreter exit aborts the process
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._warming is not None and self._warming is not threading.current_thread():
+            self._warming.join(timeout)
+
+    def warm(self, hits: Sequence[Hit], batch: int = 32) -> int:
         """Embed the headings of these hits ahead of the questions that will need them (at most `size`, in
-        batches); returns how many were embedded. Meant for a background thread at start-up."""
+        batches); returns how many were embedded."""
         texts = list(dict.fromkeys(t for t in (self.text(h) for h in hits) if t))[: self._size]
         done = 0
         for lo in range(0, len(texts), batch):
+            if self._stop.is_set():
+                break
             with self._lock:
                 todo = [t for t in texts[lo:lo + batch] if t not in self._vectors]
             if todo:

@@ -69,6 +69,11 @@ _CONTRAST = re.compile(r"\b(instead|whereas|unlike|rather than|in contrast|by co
                        r"larger than|smaller than|more than|less than)\b", re.I)
 # words that frame a comparison ("how do A and B compare"): no evidence sentence needs to contain them
 _COMPARE_WORDS = frozenset(tokenize("compare comparison compared differ difference different versus vs contrast"))
+# words that frame a request for advice ("pros and cons of…", "is it worth…", "any red flags"): the evidence need
+# not contain them, so their absence from the hits says nothing about whether the sources answer
+_FRAME_WORDS = _COMPARE_WORDS | frozenset(tokenize(
+    "pros cons advantages disadvantages downsides downside upsides tradeoffs trade-offs worth smartest smart catch "
+    "flags red"))
 @dataclass
 class _Query:
     """The question as selection reads it: its terms and their weights, and the answer shape it asks for."""
@@ -153,7 +158,8 @@ class ExtractiveGenerator:
         for hit in hits:
             present |= set(tokenize(f"{hit.chunk.text} {hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
         present = query.matchable(present)
-        return max((query.weights[t] / query.total for t in query.terms if t not in present), default=0.0)
+        return max((query.weights[t] / query.total for t in query.terms if t not in present and t not in _FRAME_WORDS),
+                   default=0.0)
 
     def _readable(self, terms: set[str]) -> set[str]:
         """A hyphenated word the collection never uses ("data-heavy") is read as its words ("data", "heavy");
