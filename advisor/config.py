@@ -58,10 +58,11 @@ class Settings(BaseSettings):
     # (`make run` selects it with the 1.5B); "openai" calls any OpenAI-compatible endpoint.
     generator: Literal["extractive", "llamacpp", "openai"] = "extractive"
     # who writes each audience's answers by default when an LLM generator is configured: "llm" or "extractive"
-    # (a request can ask for either). Prospects get extractive answers at once (tens of ms); consultants' drafts,
-    # where waiting is acceptable, come from the model (the 1.5B: ~11 s to its first token on 2 cores)
+    # (a request can ask for either). Both default to extractive: answers in tens of ms, and on the dev sets' advice
+    # and explanation questions the local models scored below it under the same checks (README, Generators);
+    # a consultant asks for the model per draft
     answer_writer: dict[Audience, Literal["extractive", "llm"]] = Field(
-        default_factory=lambda: {"public": "extractive", "internal": "llm"})  # type: ignore[arg-type]
+        default_factory=lambda: {"public": "extractive", "internal": "extractive"})  # type: ignore[arg-type]
     answer_max_sentences: int = 5
     # None means: use the calibrated value shipped in advisor/data/calibration.json
     min_evidence_score: float | None = None
