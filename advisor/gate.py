@@ -66,17 +66,26 @@ class Gate:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+def fingerprint(entry: dict) -> str:
+    """What identifies a fitted gate: its weights and bias (an index's calibration is only valid for the fit it
+    was made from)."""
+    return json.dumps({"weights": entry.get("weights", {}), "bias": entry.get("bias", 0.0)}, sort_keys=True)
+
+
 def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATION_FILE,
               index_path: Path | None = None) -> Gate:
     """The gate fitted for this embedder: the index's own calibration (`advisor calibrate`, in `index_path`) when
-    there is one, else the packaged one; `override` (ADVISOR_MIN_EVIDENCE_SCORE) replaces its threshold."""
-    entry, where = None, path
-    for candidate in (index_path, path):
-        if candidate is not None and candidate.is_file():
-            entry = json.loads(candidate.read_text()).get("embedders", {}).get(embedder_name)
-            if entry:
-                where = candidate
-                break
+    there is one made from the current packaged fit, else the packaged one; `override` (ADVISOR_MIN_EVIDENCE_SCORE)
+    replaces its threshold."""
+    packaged = json.loads(path.read_text()).get("embedders", {}).get(embedder_name) if path.is_file() else None
+    entry, where = packaged, path
+    if index_path is not None and index_path.is_file():
+        own = json.loads(index_path.read_text()).get("embedders", {}).get(embedder_name)
+        if own and packaged and fingerprint(own) == fingerprint(packaged):
+            entry, where = own, index_path
+        elif own:
+            log.warning("%s was calibrated for another fit of the evidence gate: using the packaged gate; run "
+                        "`advisor calibrate` again", index_path)
     if not entry:
         if override is None:
             log.warning("no calibrated evidence gate for embedder %s; using a linear score >= %.2f", embedder_name,

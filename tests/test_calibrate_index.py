@@ -61,3 +61,14 @@ def test_the_cli_says_what_to_do_without_a_fitted_gate_or_an_index(tmp_path: Pat
     done = subprocess.run([sys.executable, "-m", "advisor.cli", "calibrate"], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 2 and "is empty: run `advisor ingest` first" in done.stderr
+
+
+def test_an_index_calibration_made_for_another_fit_is_not_used(indexed: Advisor, tmp_path: Path) -> None:
+    name = indexed.embedder.name
+    calibrate_index(indexed, n=10, packaged=_packaged(tmp_path, name, median=0.6))
+    refit = tmp_path / "refit.json"
+    data = json.loads((tmp_path / "packaged.json").read_text())
+    data["embedders"][name]["weights"]["dense"] = 3.0  # the packaged gate was fitted again
+    refit.write_text(json.dumps(data))
+    gate = load_gate(name, None, refit, index_path=tmp_path / "data" / INDEX_CALIBRATION)
+    assert gate.threshold == 0.5 and gate.weights["dense"] == 3.0 and gate.source == "calibrated on test"
