@@ -136,3 +136,18 @@ def test_the_missing_share_is_the_weight_of_the_most_important_term_no_hit_holds
     missing = generator.missing_share("How many employees does Kailera have?", hits)
     assert missing == pytest.approx(3.0 / (3.0 + 2.0))  # "employees", of the terms employees, kailera
     assert generator.missing_share("When was Kailera formed?", hits) == 0.0
+
+
+def test_a_status_question_leads_with_the_newest_news_and_caps_forecasts_at_publication() -> None:
+    timeline = _hit("t", "Act timeline", "Timeline", "## Timeline\n\nIn March 2024 the committee approved the Act. "
+                    "As of December 2025 the Act is part of the defence bill that the House passed.")
+    timeline.chunk.meta["published"] = 20251215
+    old = _hit("o", "Act note", "Status", "## Status\n\nIn September 2024 the House passed the Act by a wide margin. "
+               "The Act is expected to become law in 2027 at the earliest.")
+    old.chunk.meta["published"] = 20241001
+    draft = ExtractiveGenerator(lambda term: 1.0, max_sentences=4).generate("Where does the Act stand now?",
+                                                                          [old, timeline])
+    order = [s for s in ("December 2025", "2027", "September 2024", "March 2024") if s in draft.text]
+    assert order and order[0] == "December 2025"  # the newest news, although its document came second
+    if "2027" in order:  # a 2024 note's forecast is 2024 news: after the 2025 status
+        assert order.index("2027") > order.index("December 2025")

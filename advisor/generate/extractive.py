@@ -13,6 +13,7 @@ are never selected: retrieved text is data, and such a sentence is no evidence o
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from advisor.generate.lists import (
     list_blocks,
     tables,
 )
+from advisor.analytics.dates import find_dates
 from advisor.index.lexical import tokenize
 from advisor.ingest.meta import date_str
 from advisor.intent import (
@@ -108,7 +110,7 @@ UNCOUNTED_ITEMS = 5
 SECTION_WEIGHT = 0.3
 LEAD_WEIGHT = 0.15
 LEAD_SENTENCES = 2
-# a question about where things stand now: the newest of the hits' documents gains this much, the oldest nothing
+# a question about where things stand now: the sentence with the newest news gains this much, the oldest nothing
 RECENCY_WEIGHT = 0.15
 
 
@@ -176,7 +178,7 @@ class ExtractiveGenerator:
 
     def _candidates(self, query: _Query, question: str, hits: list[Hit], max_hits: int) -> list[Candidate]:
         wants = tuple(bool(p.search(question)) for p in (_MONEY_Q, _COUNT_Q, _WHEN_Q))
-        newest = _recency(hits[:max_hits]) if is_status(question) else {}
+        status = is_status(question)
         out = []
         for rank, hit in enumerate(hits[:max_hits]):
             text = hit.chunk.text
@@ -220,11 +222,12 @@ class ExtractiveGenerator:
                 own = query.coverage(terms)  # what it inherits from its header or cue counts half
                 score = own + (query.coverage(read) - own) / 2 + _bonus(query, raw, wants) + 0.15 / (1 + rank)
                 score += section * (SECTION_WEIGHT + (LEAD_WEIGHT if opens else 0.0))
-                score += RECENCY_WEIGHT * newest.get(hit.chunk.doc_id, 0.0)
                 if len(raw.split()) > 60:
                     score -= 0.05
                 out.append(Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
                                       read_with=frozenset(gate_terms)))
+        if status:
+            _favour_the_newest(out)
         return out
 
     def generate(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> Draft:
@@ -380,10 +383,13 @@ class ExtractiveGenerator:
         order: dict[str, int] = {}
         for cand in chosen:
             order.setdefault(cand.hit.chunk.doc_id, len(order))
-        if newest_first:
-            dated = sorted(order, key=lambda d: (-_published(chosen, d), order[d]))
-            order = {doc_id: i for i, doc_id in enumerate(dated)}
-        chosen.sort(key=lambda c: (order[c.hit.chunk.doc_id], c.hit.chunk.char_start + c.start))
+        if newest_first:  # the newest news first, whichever document it is in
+            today = dt.date.today()
+            when = {id(c): _as_of(c, today) for c in chosen}
+            chosen.sort(key=lambda c: (-when[id(c)][0], -when[id(c)][1], order[c.hit.chunk.doc_id],
+                                       c.hit.chunk.char_start + c.start))
+        else:
+            chosen.sort(key=lambda c: (order[c.hit.chunk.doc_id], c.hit.chunk.char_start + c.start))
         groups: list[list[Candidate]] = []
         for cand in chosen:
             prev = groups[-1][-1] if groups else None
@@ -438,18 +444,25 @@ def _bonus(query: _Query, sentence: str, wants: tuple[bool, ...]) -> float:
     return bonus
 
 
-def _recency(hits: list[Hit]) -> dict[str, float]:
-    """Each document's recency among the hits: 1.0 for the newest publication date, 0.0 for the oldest (undated
-    documents count as oldest)."""
-    dates = {h.chunk.doc_id: _int(h.chunk.meta.get("published")) for h in hits}
-    ordered = sorted(set(dates.values()))
+def _as_of(cand: Candidate, today: dt.date) -> tuple[int, int]:
+    """How recent a sentence's news is, as (the latest date it names, capped at its document's publication — a
+    forecast of 2026 in a 2025 note is 2025 news — or 0 when it names none; its document's publication date)."""
+    published = _int(cand.hit.chunk.meta.get("published"))
+    named = [h.lo for h in find_dates(cand.hit.chunk.text[cand.start:cand.end].lower(), today) if h.lo]
+    latest = max(named, default=0)
+    return (min(latest, published) if published and latest else latest), published
+
+
+def _favour_the_newest(candidates: list[Candidate]) -> None:
+    """A status question: each sentence gains up to RECENCY_WEIGHT by how recent its news is among the candidates
+    (the newest 1.0, the oldest 0.0)."""
+    today = dt.date.today()
+    when = [_as_of(c, today) for c in candidates]
+    ordered = sorted(set(when))
     if len(ordered) < 2:
-        return {}
-    return {doc_id: ordered.index(date) / (len(ordered) - 1) for doc_id, date in dates.items()}
-
-
-def _published(chosen: list[Candidate], doc_id: str) -> int:
-    return next(_int(c.hit.chunk.meta.get("published")) for c in chosen if c.hit.chunk.doc_id == doc_id)
+        return
+    for cand, date in zip(candidates, when, strict=True):
+        cand.score += RECENCY_WEIGHT * ordered.index(date) / (len(ordered) - 1)
 
 
 def _cue_of(cand: Candidate) -> tuple[str, int] | None:
