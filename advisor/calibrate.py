@@ -84,12 +84,14 @@ def probes(advisor: Advisor, n: int = 150, seed: int = 0) -> list[Probe]:
 def _balanced(scores: list[float], labels: list[bool], threshold: float) -> float:
     pos = [s for s, y in zip(scores, labels, strict=True) if y]
     neg = [s for s, y in zip(scores, labels, strict=True) if not y]
-    return 0.5 * (sum(s >= threshold for s in pos) / max(1, len(pos)) + sum(s < threshold for s in neg) / max(1, len(neg)))
+    return 0.5 * (sum(s >= threshold for s in pos) / max(1, len(pos))
+                  + sum(s < threshold for s in neg) / max(1, len(neg)))
 
 
 def probe_scores(advisor: Advisor, gate: Gate, *, n: int = 150, seed: int = 0) -> tuple[list[float], list[float]]:
     """The gate's scores for the index's own answerable questions and for their unanswerable twins."""
-    answerable, twins = [], []
+    answerable: list[float] = []
+    twins: list[float] = []
     for probe in probes(advisor, n=n, seed=seed):
         features = advisor.evidence(probe.question, audience="internal")
         score = gate.score(features) if features is not None else 1.0

@@ -105,8 +105,8 @@ def is_advice(question: str) -> bool:
 
 # "Where does X stand", "latest on X", "is X still…": the user wants the current state, so the newest source first
 _STATUS = re.compile(r"\b(?:latest|status|newest|most recent|right now|currently|at the moment|these days|up to date|"
-                     r"any news|what's new|update on|where (?:do|does|is|are|did) .{1,60}? stand|stand(?:s|ing)? now)\b",
-                     re.I)
+                     r"any news|what's new|update on|where (?:do|does|is|are|did) .{1,60}? stand|"
+                     r"stand(?:s|ing)? now)\b", re.I)
 
 
 def is_status(question: str) -> bool:

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from advisor.advisor import Advisor
-from advisor.config import load_settings
 from advisor.calibrate import probe_scores
+from advisor.config import load_settings
 from advisor.gate import CALIBRATION_FILE, FEATURES, Gate
 from advisor.types import Turn
 from evals.runner import QA_SET, load_questions

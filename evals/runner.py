@@ -56,7 +56,8 @@ NOTES = (
     "Analytics answers quote whole deal records: their computed summary lines are graded by correctness and left "
     "out of citation recall; each listed record line is checked against the record it cites.",
     "Splits: dev and test halve the in-house set by a fixed rule on the ids (evals/README.md); new_user is the "
-    "separate new-user set; fresh_dev a second fresh set for development. Rules are tuned on dev and fresh_dev only; test and new_user are reported, not read question by "
+    "separate new-user set; fresh_dev a second fresh set for development. Rules are tuned on dev and fresh_dev "
+    "only; test and new_user are reported, not read question by "
     "question.",
     "Answer shape (answered questions; the same rules for every system): fragments, restatements of the question "
     "and sentences about the documents, as shares of the answer's sentences; false refusal: an answerable "

@@ -40,7 +40,8 @@ _DOC_NOUN = (r"(?:article|outlook|report|guide|note|section|document|briefing|pi
 _ABOUT_THE_TEXT = re.compile(
     rf"^(?:[\w’']+(?: [\w’']+){{0,2}}, )?(?:this|these|our|the present) (?:[\w-]+ ){{0,3}}{_DOC_NOUN}\b"
     r"(?! (?:by|from|of) [A-Z0-9])(?! (?:\w+ )?(?:found|finds|shows?|showed|estimates?|counts?|counted)\b)"
-    rf"|\b(?:in|of|to|read|see|update) (?:this|our) (?:[\w-]+ ){{0,2}}{_DOC_NOUN}\b(?! (?:of|by|from) (?:the )?[A-Z0-9])"
+    rf"|\b(?:in|of|to|read|see|update) (?:this|our) (?:[\w-]+ ){{0,2}}{_DOC_NOUN}\b"
+    r"(?! (?:of|by|from) (?:the )?[A-Z0-9])"
     r"|\bquestions? (?:we|clients) (?:most often )?(?:hear|get|see|are asked|receive)\b"
     r"|\b(?:this|that|it) is (?:a|the|one) (?:\w+ )?questions? (?:we|clients)\b"
     r"|\b(?:discussed|noted|described|set out|outlined|covered|detailed) (?:above|below|earlier|later|elsewhere)\b"

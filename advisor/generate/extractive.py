@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from advisor.analytics.dates import find_dates
 from advisor.generate import Draft, DraftStream
 from advisor.generate.candidates import (
     Candidate,
@@ -42,7 +43,6 @@ from advisor.generate.lists import (
     list_blocks,
     tables,
 )
-from advisor.analytics.dates import find_dates
 from advisor.index.lexical import tokenize
 from advisor.ingest.meta import date_str
 from advisor.intent import (

@@ -7,8 +7,8 @@ under `cache_dir`, and measures ours and the naive baseline on the same document
 from __future__ import annotations
 
 import hashlib
-import logging
 import json
+import logging
 import os
 import re
 import time
