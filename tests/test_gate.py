@@ -13,7 +13,8 @@ from advisor.embed import HashEmbedder
 from advisor.gate import Gate, Headings, load_gate
 from advisor.generate.candidates import is_about_the_text, restates
 from advisor.generate.extractive import ExtractiveGenerator
-from advisor.types import Chunk, Hit
+from advisor.cite import cited_sentences, verify
+from advisor.types import Chunk, Document, Hit
 from evals.calibrate import Row, best_threshold, cross_validated, fit, fit_logistic, probabilities
 
 
@@ -149,5 +150,8 @@ def test_a_status_question_leads_with_the_newest_news_and_caps_forecasts_at_publ
                                                                           [old, timeline])
     order = [s for s in ("December 2025", "2027", "September 2024", "March 2024") if s in draft.text]
     assert order and order[0] == "December 2025"  # the newest news, although its document came second
+    documents = {h.chunk.doc_id: Document(h.chunk.doc_id, h.chunk.text, dict(h.chunk.meta)) for h in (old, timeline)}
+    checked = verify(draft.text, draft.citations, documents)  # reordered sentences still quote their own passage
+    assert not checked.dropped and checked.supported == len(cited_sentences(draft.text))
     if "2027" in order:  # a 2024 note's forecast is 2024 news: after the 2025 status
         assert order.index("2027") > order.index("December 2025")

@@ -395,7 +395,7 @@ class ExtractiveGenerator:
             prev = groups[-1][-1] if groups else None
             lead = cand.heading[0] if cand.heading else cand.start
             adjacent = (prev is not None and prev.hit.chunk.chunk_id == cand.hit.chunk.chunk_id
-                        and not prev.hit.chunk.text[prev.end:lead].strip())
+                        and prev.end <= lead and not prev.hit.chunk.text[prev.end:lead].strip())
             if adjacent:
                 groups[-1].append(cand)
             else:
