@@ -56,6 +56,7 @@ def _ask(server: str, question: str, key: str | None = None, **extra: object) ->
 def test_healthz_reports_the_index(server: str) -> None:
     body = httpx.get(server + "/healthz").json()
     assert body["status"] == "ok" and body["chunks"] >= 3
+    assert body["gate"] == {"threshold": 0.25, "source": "ADVISOR_MIN_EVIDENCE_SCORE"}
 
 
 def test_ask_returns_a_cited_answer_and_records_it(server: str) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from advisor.cite import cited_sentences, verify
 from advisor.embed import HashEmbedder
 from advisor.gate import Gate, Headings, load_gate
 from advisor.generate.candidates import is_about_the_text, restates
 from advisor.generate.extractive import ExtractiveGenerator
-from advisor.cite import cited_sentences, verify
 from advisor.types import Chunk, Document, Hit
 from evals.calibrate import Row, best_threshold, cross_validated, fit, fit_logistic, probabilities
 

@@ -181,6 +181,8 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         current = state.get("advisor")
         counts = current.store.catalog.counts() if current else {}
         out = {"status": "ok" if current else "starting", "version": __version__, **counts}
+        if current:  # which evidence gate answers: the packaged fit, this index's own calibration, or an override
+            out["gate"] = {"threshold": current.gate.threshold, "source": current.gate.source}
         model = the_advisor_.model_status()
         if model is not None:  # answers are served either way: extractive while the model is not ready
             out["model"] = model
