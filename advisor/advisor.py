@@ -240,7 +240,7 @@ class Advisor:
             self.read_headings(vector, hits, timings)
         t_gen = time.perf_counter()
         draft = generator.stream(query, hits, max_sentences=max_sentences)
-        evidence = self.gate.score(self.evidence_features(query, vector, hits, draft.coverage, timings))
+        evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings))
         answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4),
                         writer="extractive")
         if query != question:
@@ -345,16 +345,15 @@ class Advisor:
         hits, vector = self._retrieve(query, active, timings)
         self.read_headings(vector, hits, timings)
         coverage = self.extractive.generate(query, hits).coverage
-        return self.evidence_features(query, vector, hits, coverage, timings, semantic=True)
+        return self.evidence_features(query, hits, coverage, timings, semantic=True)
 
-    def evidence_features(self, query: str, vector: np.ndarray, hits: list[Hit], coverage: float,
+    def evidence_features(self, query: str, hits: list[Hit], coverage: float,
                           timings: dict[str, float], *, semantic: bool = False) -> dict[str, float]:
-        """The evidence gate's features for this question and its hits (see `advisor.gate`); the heading feature
-        only when the gate reads it (or `semantic`, for calibration)."""
+        """The evidence gate's features for this question and its hits (see `advisor.gate`); the heading and missing
+        features only when the gate reads them (or `semantic`, for calibration), after `read_headings`."""
         dense = float(timings.pop("top_dense_similarity", 0.0))
         if not (semantic or self.gate.semantic) or not hits:
             return features(dense, coverage)
-        self.read_headings(vector, hits, timings)
         heading = max((h.heading_similarity or 0.0 for h in hits[:HEADING_HITS]), default=0.0)
         return features(dense, coverage, heading, self.extractive.missing_share(query, hits[:HEADING_HITS]))
 

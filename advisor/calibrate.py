@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from advisor.gate import CALIBRATION_FILE, INDEX_CALIBRATION, Gate, load_gate
+from advisor.gate import CALIBRATION_FILE, INDEX_CALIBRATION, Gate, fitted_entry, load_gate
 from advisor.text import content_words, sentence_spans
 
 if TYPE_CHECKING:
@@ -81,13 +81,6 @@ def probes(advisor: Advisor, n: int = 150, seed: int = 0) -> list[Probe]:
     return out
 
 
-def _balanced(scores: list[float], labels: list[bool], threshold: float) -> float:
-    pos = [s for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
-    return 0.5 * (sum(s >= threshold for s in pos) / max(1, len(pos))
-                  + sum(s < threshold for s in neg) / max(1, len(neg)))
-
-
 def probe_scores(advisor: Advisor, gate: Gate, *, n: int = 150, seed: int = 0) -> tuple[list[float], list[float]]:
     """The gate's scores for the index's own answerable questions and for their unanswerable twins."""
     answerable: list[float] = []
@@ -103,8 +96,7 @@ def calibrate_index(advisor: Advisor, *, n: int = 150, seed: int = 0, write: boo
                     packaged: Path = CALIBRATION_FILE) -> dict[str, object]:
     """Fit the gate's threshold to this index (see the module docstring); returns what it wrote."""
     gate = load_gate(advisor.embedder.name, None, packaged)  # the packaged fit, not an earlier own one
-    fitted = json.loads(packaged.read_text()) if packaged.is_file() else {}
-    reference = fitted.get("embedders", {}).get(advisor.embedder.name, {}).get("probe_median")
+    reference = (fitted_entry(advisor.embedder.name, packaged) or {}).get("probe_median")
     if not gate.weights or reference is None:
         raise ValueError(f"no fitted gate for embedder {advisor.embedder.name}: nothing to calibrate "
                          f"(run `python -m evals.calibrate` for it first)")

@@ -72,15 +72,20 @@ def fingerprint(entry: dict) -> str:
     return json.dumps({"weights": entry.get("weights", {}), "bias": entry.get("bias", 0.0)}, sort_keys=True)
 
 
+def fitted_entry(embedder_name: str, path: Path = CALIBRATION_FILE) -> dict | None:
+    """The calibration file's entry for this embedder (None when the file or the entry is absent)."""
+    return json.loads(path.read_text()).get("embedders", {}).get(embedder_name) if path.is_file() else None
+
+
 def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATION_FILE,
               index_path: Path | None = None) -> Gate:
     """The gate fitted for this embedder: the index's own calibration (`advisor calibrate`, in `index_path`) when
     there is one made from the current packaged fit, else the packaged one; `override` (ADVISOR_MIN_EVIDENCE_SCORE)
     replaces its threshold."""
-    packaged = json.loads(path.read_text()).get("embedders", {}).get(embedder_name) if path.is_file() else None
+    packaged = fitted_entry(embedder_name, path)
     entry, where = packaged, path
-    if index_path is not None and index_path.is_file():
-        own = json.loads(index_path.read_text()).get("embedders", {}).get(embedder_name)
+    if index_path is not None:
+        own = fitted_entry(embedder_name, index_path)
         if own and packaged and fingerprint(own) == fingerprint(packaged):
             entry, where = own, index_path
         elif own:

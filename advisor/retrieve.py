@@ -257,6 +257,7 @@ class HybridRetriever:
         caller has it already (several queries embedded in one call)."""
         timings = timings if timings is not None else {}
         t0 = time.perf_counter()
+        embedded = vector is None
         vector = self.embedder.embed([query])[0] if vector is None else vector
         t1 = time.perf_counter()
         table = self._rows()
@@ -289,7 +290,7 @@ class HybridRetriever:
             hits.append(Hit(chunk, fused[cid], dense_sim.get(cid), lex_scores.get(cid)))
             if len(hits) == k:
                 break
-        if t1 - t0 > 1e-4:
+        if embedded:
             timings["embed_ms"] = (t1 - t0) * 1e3
         timings.update(dense_ms=(t2 - t1) * 1e3, lexical_ms=(t3 - t2) * 1e3,
                        fuse_ms=(time.perf_counter() - t3) * 1e3)

@@ -90,6 +90,7 @@ class Candidate:
     header: tuple[int, int] | None = None  # a table row is read, shown and cited under its table's header row
     heading: tuple[int, int] | None = None  # a section's first sentence standing for the section, under its heading
     read_with: frozenset[str] = frozenset()  # the terms it is read with for coverage (title, heading, neighbour)
+    cue: tuple[int, int] | None = None  # a list item: the sentence that introduces its list
 
 
 def table_rows(text: str) -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:

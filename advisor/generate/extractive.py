@@ -225,7 +225,7 @@ class ExtractiveGenerator:
                 if len(raw.split()) > 60:
                     score -= 0.05
                 out.append(Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
-                                      read_with=frozenset(gate_terms)))
+                                      read_with=frozenset(gate_terms), cue=leads.get(start)))
         if status:
             _favour_the_newest(out)
         return out
@@ -268,7 +268,7 @@ class ExtractiveGenerator:
                 break
             if not is_new(cand, chosen):
                 continue
-            if _cue_of(cand) in dropped_cues:
+            if cand.cue is not None and (cand.hit.chunk.chunk_id, cand.cue[0]) in dropped_cues:
                 continue  # an item of an enumeration whose cue was left out is out of its context
             items = [item for item in self._announced(cand) if is_new(item, [cand, *chosen])]
             if not items and _announces(cand):
@@ -378,8 +378,8 @@ class ExtractiveGenerator:
         return [Candidate(rank, hit, a, b, set(tokenize(text[a:b])), score, score, header) for a, b in rows]
 
     def _compose(self, chosen: list[Candidate], coverage: float, newest_first: bool = False) -> Draft:
-        # readable order: sources by their best sentence (the newest source first when the question asks where
-        # things stand now), sentences in document order within a source
+        # readable order: sources by their best sentence, sentences in document order within a source (for a
+        # question about where things stand now: the newest news first)
         order: dict[str, int] = {}
         for cand in chosen:
             order.setdefault(cand.hit.chunk.doc_id, len(order))
@@ -463,14 +463,6 @@ def _favour_the_newest(candidates: list[Candidate]) -> None:
         return
     for cand, date in zip(candidates, when, strict=True):
         cand.score += RECENCY_WEIGHT * ordered.index(date) / (len(ordered) - 1)
-
-
-def _cue_of(cand: Candidate) -> tuple[str, int] | None:
-    """(chunk id, start of the cue) of the enumeration a list item belongs to; None for any other sentence."""
-    for block in list_blocks(cand.hit.chunk.text):
-        if block.cue and any(span[0] <= cand.start < span[1] for item in block.items for span in item):
-            return cand.hit.chunk.chunk_id, block.cue[0]
-    return None
 
 
 def _announces(cand: Candidate) -> bool:

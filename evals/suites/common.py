@@ -7,7 +7,6 @@ under `cache_dir`, and measures ours and the naive baseline on the same document
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -185,16 +184,13 @@ def self_calibrate(advisor: Advisor) -> dict[str, Any] | None:
     """This index's own gate calibration: reused when it was made for the index's current generation; None when
     the embedder has no fitted gate to calibrate (the hash embedder of the tests)."""
     from advisor.calibrate import calibrate_index
-    from advisor.gate import CALIBRATION_FILE, INDEX_CALIBRATION, fingerprint
+    from advisor.gate import INDEX_CALIBRATION, fingerprint, fitted_entry
 
-    path = Path(advisor.settings.data_dir) / INDEX_CALIBRATION
-    generation = advisor.store.catalog.generation
-    if path.is_file():
-        entry = json.loads(path.read_text()).get("embedders", {}).get(advisor.embedder.name)
-        packaged = json.loads(CALIBRATION_FILE.read_text()).get("embedders", {}).get(advisor.embedder.name) \
-            if CALIBRATION_FILE.is_file() else None
-        if entry and packaged and entry.get("generation") == generation and fingerprint(entry) == fingerprint(packaged):
-            return entry
+    entry = fitted_entry(advisor.embedder.name, Path(advisor.settings.data_dir) / INDEX_CALIBRATION)
+    packaged = fitted_entry(advisor.embedder.name)
+    if entry and packaged and entry.get("generation") == advisor.store.catalog.generation \
+            and fingerprint(entry) == fingerprint(packaged):
+        return entry
     try:
         return calibrate_index(advisor)
     except ValueError as exc:
