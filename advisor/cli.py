@@ -97,12 +97,32 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from advisor.api import create_app
+    from advisor.roles import with_keys
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port,
                                            "workers": args.workers or settings.workers})
+    asked_host = settings.host
+    try:
+        settings, generated = with_keys(settings)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if generated:
+        # worker processes read their settings from the environment: hand them the same key
+        os.environ["ADVISOR_API_KEYS"] = json.dumps(settings.api_keys)
+        print(f"No ADVISOR_API_KEYS set: this run's consultant key is {generated}\n"
+              "(shown once; it opens the consultant workspace and internal sources, and lasts until the server "
+              "stops). Set ADVISOR_API_KEYS for keys that last.", file=sys.stderr)
+        if asked_host != settings.host:
+            print(f"listening on {settings.host} only, not {asked_host}: a server reachable from other machines "
+                  "needs ADVISOR_API_KEYS", file=sys.stderr)
     print(f"advisor serving on http://{settings.host}:{settings.port} (API docs at /docs)", file=sys.stderr)
+    # X-Forwarded-For is believed only from the configured proxies: otherwise any client could pick the address
+    # its rate limit and wrong-key count are kept under
+    proxy_headers, forwarded_allow_ips = bool(settings.trusted_proxies), ",".join(settings.trusted_proxies) or None
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                    proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips)
         return 0
     if settings.ui_enabled:
         print("error: the UI keeps each visitor's session in one process, so it runs with one worker: set "
@@ -112,7 +132,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.config:
         os.environ["ADVISOR_CONFIG"] = str(Path(args.config).resolve())
     uvicorn.run("advisor.api.app:app_for_worker", factory=True, workers=settings.workers, host=settings.host,
-                port=settings.port, log_level="info")
+                port=settings.port, log_level="info", proxy_headers=proxy_headers,
+                forwarded_allow_ips=forwarded_allow_ips)
     return 0
 
 

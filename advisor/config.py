@@ -102,7 +102,18 @@ class Settings(BaseSettings):
     api_keys: dict[str, Literal["prospect", "consultant", "admin"]] = Field(default_factory=dict)
     cors_origins: list[str] = Field(default_factory=list)
     anonymous_requests_per_minute: int = 30
+    # request bodies, counted on the bytes actually read (chunked or not); admin uploads have their own cap
     max_request_bytes: int = 64_000
+    max_upload_bytes: int = 50_000_000
+    max_header_bytes: int = 16_384
+    # a file larger than this is refused by ingest with a message (split it, or raise the limit)
+    max_file_bytes: int = 50_000_000
+    # proxy addresses whose X-Forwarded-For is believed (e.g. ["127.0.0.1"] behind a local nginx); none by default,
+    # so a client cannot choose the address its rate limit and key lock-out are counted under
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # wrong API keys one client may send per window before it must wait (the API and the UI's sign-in share it)
+    failed_key_attempts: int = 5
+    failed_key_window_s: float = 600.0
     ui_enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8000

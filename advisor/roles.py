@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Literal
 
 from advisor.config import Audience, Settings
 
 Role = Literal["anonymous", "prospect", "consultant", "admin"]
 
-# Only ever honoured when ADVISOR_ENVIRONMENT=development and no keys are configured.
-DEV_KEYS: dict[str, Role] = {"dev-consultant-key": "consultant", "dev-admin-key": "admin"}
+LOOPBACK = "127.0.0.1"
 
 
 def configured_keys(settings: Settings) -> dict[str, Role]:
+    return dict(settings.api_keys)
+
+
+def with_keys(settings: Settings) -> tuple[Settings, str | None]:
+    """Settings a server may start with, and the key generated for this run (None when keys are configured).
+
+    No key is ever published: a development server started without ADVISOR_API_KEYS gets a random consultant key
+    for this run only, shown once on its console, and listens on loopback alone. Production without keys is refused.
+    """
     if settings.api_keys:
-        return dict(settings.api_keys)
-    return dict(DEV_KEYS) if settings.environment == "development" else {}
+        return settings, None
+    if settings.environment == "production":
+        raise ValueError("production needs API keys: set ADVISOR_API_KEYS='{\"<24+ random characters>\": "
+                         "\"consultant\"}' (python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    key = secrets.token_urlsafe(24)
+    return settings.model_copy(update={"api_keys": {key: "consultant"}, "host": LOOPBACK}), key
 
 
 class UnknownKey(PermissionError):

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -148,6 +149,7 @@ def test_openai_client_non_streaming_and_streaming(server: str) -> None:
 
 @pytest.mark.parametrize("payload", [{"question": ""}, {"question": "x" * 2001}, {"nope": 1},
                                      {"question": "ok", "filters": {"date_from": "yesterday"}},
+                                     {"question": "ok", "filters": {"date_from": 20250101, "date_to": 20240101}},
                                      {"question": "ok", "history": [{"role": "robot", "content": "x"}]}])
 def test_bad_requests_get_a_4xx_that_says_why(server: str, payload: dict) -> None:
     response = httpx.post(server + "/v1/ask", json=payload, timeout=30)
@@ -173,6 +175,63 @@ def test_malformed_and_oversized_bodies(server: str) -> None:
     assert big.status_code == 413 and "limit" in big.json()["error"]
     chat = httpx.post(server + "/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
     assert chat.status_code == 422
+
+    def chunked(total: int) -> Iterator[bytes]:  # no Content-Length: the limit counts the bytes as they arrive
+        yield b'{"question": "'
+        for _ in range(total // 8192):
+            yield b"x" * 8192
+        yield b'"}'
+    streamed = httpx.post(server + "/v1/ask", content=chunked(2_000_000), headers={"content-type": "application/json"},
+                          timeout=30)
+    assert streamed.status_code == 413 and "64000 bytes" in streamed.json()["error"]
+    assert "content-length" not in {k.lower() for k in streamed.request.headers}
+    headers = {f"x-filler-{i}": "y" * 1000 for i in range(40)}
+    assert httpx.get(server + "/healthz", headers=headers).status_code == 431
+
+
+def test_uploads_have_their_own_larger_limit(server: str) -> None:
+    """An admin upload over the question limit is accepted; one over the upload limit is refused, still JSON."""
+    note = ("Daiichi Sankyo noted that antibody-drug conjugate capacity in Japan grew. " * 1500).encode()  # ~110 kB
+    files = {"files": ("adc-capacity-note.txt", note, "text/plain")}
+    done = httpx.post(server + "/v1/ingest", files=files, headers={"X-API-Key": ADMIN}, timeout=120)
+    assert len(note) > 64_000 and done.status_code == 200 and done.json()["new"] == 1
+
+
+def test_wrong_methods_say_what_is_allowed_and_responses_carry_security_headers(server: str) -> None:
+    wrong = httpx.get(server + "/v1/ask")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST" and wrong.json()["error"]
+    for path in ("/healthz", "/v1/models"):
+        headers = httpx.get(server + path).headers
+        assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def _limited_server(env: dict[str, str], log: Path, **settings: str) -> AbstractContextManager[tuple[str, int]]:
+    return running_server({**env, "ADVISOR_ANONYMOUS_REQUESTS_PER_MINUTE": "2", "ADVISOR_FAILED_KEY_ATTEMPTS": "3",
+                           **settings}, log)
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies(
+        api_env: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """Rotating X-Forwarded-For does not reset a client's allowance unless the peer is a configured proxy."""
+    _, env = api_env
+
+    def codes(url: str) -> list[int]:
+        return [httpx.post(url + "/v1/ask", json={"question": "CSPC?"}, timeout=30,
+                           headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(4)]
+
+    with _limited_server(env, tmp_path / "direct.log") as (url, _):
+        direct = codes(url)
+        guesses = [httpx.get(url + "/v1/sources/az-cspc", headers={"X-API-Key": f"guess-{i}"}).status_code
+                   for i in range(5)]
+        right_key_now = httpx.get(url + "/v1/sources/az-cspc", headers={"X-API-Key": CONSULTANT})
+    with _limited_server(env, tmp_path / "proxied.log", ADVISOR_TRUSTED_PROXIES='["127.0.0.1"]') as (url, _):
+        proxied = codes(url)
+    assert direct == [200, 200, 429, 429]
+    assert guesses == [401, 401, 401, 429, 429]  # wrong keys are throttled per client, as in the UI
+    assert right_key_now.status_code == 429 and int(right_key_now.headers["retry-after"]) > 0
+    assert proxied == [200, 200, 200, 200]  # behind a trusted proxy, each forwarded client has its own allowance
 
 
 def test_leads_need_consent(server: str) -> None:
@@ -217,9 +276,45 @@ def test_anonymous_rate_limit(settings, mini_corpus) -> None:  # type: ignore[no
     advisor.ingest([mini_corpus])
     with TestClient(create_app(limited, advisor=advisor)) as client:
         codes = [client.post("/v1/ask", json={"question": "Japan PMDA"}).status_code for _ in range(3)]
-        keyed = client.post("/v1/ask", json={"question": "Japan PMDA"}, headers={"X-API-Key": "dev-consultant-key"})
+        once_published = client.post("/v1/ask", json={"question": "Japan PMDA"},
+                                     headers={"X-API-Key": "dev-consultant-key"})
     assert codes == [200, 200, 429]
-    assert keyed.status_code == 200  # development mode, no keys configured: the dev key works
+    assert once_published.status_code == 401  # no key works unless it is configured, in development too
+
+
+def test_a_server_without_keys_makes_its_own_and_listens_on_loopback(
+        api_env: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """Started as the README says, with no ADVISOR_API_KEYS: a random consultant key, printed once; 127.0.0.1."""
+    _, env = api_env
+    env = {k: v for k, v in env.items() if k != "ADVISOR_API_KEYS"}
+    port = free_port()
+    log_path = tmp_path / "nokeys.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port), "--host",
+                                 "0.0.0.0"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)  # noqa: S104
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(url + "/healthz")
+            printed = log_path.read_text()
+            key = printed.split("consultant key is ", 1)[1].split()[0]
+            question = {"question": "What is the Lantern Protocol success fee?", "audience": "internal"}
+            with_key = httpx.post(url + "/v1/ask", json=question, headers={"X-API-Key": key}, timeout=30)
+            published = [httpx.post(url + "/v1/ask", json=question, headers={"X-API-Key": k}, timeout=30).status_code
+                         for k in ("dev-consultant-key", "dev-admin-key")]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert len(key) >= 24 and "listening on 127.0.0.1 only, not 0.0.0.0" in printed
+    assert with_key.status_code == 200 and "1.5%" in with_key.json()["text"]
+    assert published == [401, 401]
+
+
+def test_production_refuses_to_start_without_keys(api_env: tuple[Path, dict[str, str]]) -> None:
+    _, env = api_env
+    env = {**{k: v for k, v in env.items() if k != "ADVISOR_API_KEYS"}, "ADVISOR_ENVIRONMENT": "production"}
+    run = subprocess.run([sys.executable, "-m", "advisor.cli", "serve", "--port", str(free_port())], env=env,
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "production needs API keys" in run.stderr
 
 
 def test_several_workers_serve_the_api(api_env: tuple[Path, dict[str, str]], tmp_path: Path) -> None:

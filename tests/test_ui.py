@@ -30,7 +30,7 @@ from advisor.config import Settings  # noqa: E402
 from advisor.records import Records  # noqa: E402
 from advisor.types import Answer  # noqa: E402
 from tests.conftest import DEALS_HEADER, REPO, free_port, wait_for_http, write_article  # noqa: E402
-from ui.app import build_ui, mount_options  # noqa: E402
+from advisor.api import create_app  # noqa: E402
 from ui.theme import FAVICON  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -139,8 +139,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     advisor = PacedAdvisor.from_settings(settings)
     advisor.ingest([write_corpus(root / "corpus")])
     records = RecordingRecords(root / "records.sqlite3")
-    app = gr.mount_gradio_app(FastAPI(), build_ui(advisor, records, settings), path="/ui", **mount_options())
-    server, thread, url = serve(app)
+    # the whole app, as `advisor serve` builds it: the API's middleware (security headers, a Content-Security-Policy
+    # the UI must run under) around the UI at /ui
+    server, thread, url = serve(create_app(settings, advisor=advisor, records=records))
     try:
         yield Served(url, records)
     finally:
@@ -160,11 +161,14 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, served: Served) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    blocked: list[str] = []  # what the Content-Security-Policy stopped: the UI must need nothing it forbids
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.set_default_timeout(30_000)
     page.goto(served.url)
     page.wait_for_selector("#question textarea")
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 def shot(page: Page, name: str) -> None:

@@ -184,7 +184,7 @@ def test_exports_write_the_edited_text_with_references_and_prune_old_files(tmp_p
 def test_wrong_keys_from_one_client_are_slowed_down(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from ui.app import KEY_ATTEMPTS, Callbacks
+    from ui.app import Callbacks
 
     settings = Settings(data_dir=tmp_path / "data", embedder="hash", api_keys={"right-key-0123456789": "consultant"})
     callbacks = Callbacks(Advisor.from_settings(settings), Records(tmp_path / "r.db"), settings)
@@ -194,7 +194,7 @@ def test_wrong_keys_from_one_client_are_slowed_down(tmp_path: Path) -> None:
     def status(key: str, request: object) -> str:
         return str(callbacks.unlock(key, ConsultantSession(), request)[-1])
 
-    for _ in range(KEY_ATTEMPTS):
+    for _ in range(settings.failed_key_attempts):
         assert "recognised" in status("wrong-guess", guesser)
     # now even the right key waits, from that client only; others are unaffected
     assert "Too many wrong keys" in status("right-key-0123456789", guesser)
@@ -211,3 +211,38 @@ def test_sliding_window_forgets_old_events() -> None:
     assert window.take("a") > 0 and window.take("b") == 0
     now[0] = 61.0
     assert window.retry_after("a") == 0 and window.take("a") == 0
+
+
+def test_sliding_window_state_is_bounded() -> None:
+    """Clients that went quiet are forgotten after a window; never more than max_keys are held."""
+    from advisor.limits import SlidingWindow
+
+    now = [0.0]
+    window = SlidingWindow(3, 60.0, clock=lambda: now[0], max_keys=1000)
+    for i in range(5000):
+        assert window.take(f"10.0.{i // 256}.{i % 256}") == 0
+    assert len(window) == 1000  # the least recently active were dropped
+    now[0] = 200.0
+    window.take("one-more")
+    assert len(window) == 1  # everyone else's events left the window
+
+
+def test_the_prospect_chat_counts_against_the_api_limit(tmp_path: Path) -> None:
+    """One Guards per server: questions through the UI and anonymous API calls share a client's allowance."""
+    from types import SimpleNamespace
+
+    from advisor.limits import Guards, RateLimited
+    from ui.app import Callbacks
+    from ui.session import ChatSession
+
+    settings = Settings(data_dir=tmp_path / "data", embedder="hash", anonymous_requests_per_minute=2)
+    guards = Guards.from_settings(settings)
+    callbacks = Callbacks(Advisor.from_settings(settings), Records(tmp_path / "r.db"), settings, guards)
+    visitor = SimpleNamespace(client=SimpleNamespace(host="203.0.113.7"))
+    guards.anonymous_request("203.0.113.7")  # one API call
+    first = list(callbacks.ask("Japan PMDA?", [], ChatSession(), visitor))
+    assert "faster than we can answer" not in str(first[-1][-1])
+    refused = list(callbacks.ask("Japan PMDA?", [], ChatSession(), visitor))
+    assert len(refused) == 1 and "faster than we can answer" in str(refused[0][-1])
+    with pytest.raises(RateLimited):
+        guards.anonymous_request("203.0.113.7")

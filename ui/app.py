@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from advisor.advisor import Advisor, InputError
 from advisor.config import Settings
-from advisor.limits import SlidingWindow
+from advisor.limits import Guards, RateLimited
 from advisor.records import NotFound, Records
 from advisor.roles import UnknownKey, resolve_role
 from advisor.types import Answer
@@ -49,12 +49,13 @@ STARTERS = (
 )
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 CONCURRENCY = 8  # questions answered at once; the advisor is read-only while serving
-KEY_ATTEMPTS, KEY_WINDOW_S = 5, 600  # failed consultant-key attempts a browser client may make per window
 
 
 # errors -------------------------------------------------------------------------------------------
 def friendly(exc: Exception) -> tuple[str, bool]:
     """A message a visitor can act on, and whether it deserves a pop-up; anything unexpected is logged."""
+    if isinstance(exc, RateLimited):
+        return (f"You're asking faster than we can answer. Please try again in {exc.retry_after} seconds.", False)
     if isinstance(exc, InputError | NotAllowed):
         text = str(exc)
         return text[:1].upper() + text[1:], False
@@ -87,22 +88,35 @@ def guarded(outputs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return wrap
 
 
+def _client(request: gr.Request | None) -> str:
+    """The visitor's address as the server sees it (a trusted proxy's X-Forwarded-For is applied by uvicorn)."""
+    return request.client.host if request is not None and request.client else "unknown"
+
+
 # callbacks ----------------------------------------------------------------------------------------
 class Callbacks:
     """The UI's event handlers, bound to one Advisor, Records and Settings."""
 
-    def __init__(self, advisor: Advisor, records: Records, settings: Settings) -> None:
+    def __init__(self, advisor: Advisor, records: Records, settings: Settings, guards: Guards | None = None) -> None:
         self.advisor, self.records, self.settings = advisor, records, settings
-        self.key_failures = SlidingWindow(KEY_ATTEMPTS, KEY_WINDOW_S)  # slows down guessing keys
+        # per-client limits shared with the API: prospect questions a minute, wrong consultant keys
+        self.guards = guards or Guards.from_settings(settings)
         # set to a folder inside Gradio's cache by build_ui, so exports are served without a copy
         self.export_dir = Path(tempfile.gettempdir()) / "meridian-exports"
 
     # prospect ---------------------------------------------------------------------------------
-    def ask(self, question: str, chat: list[dict[str, Any]], session: ChatSession) -> Iterator[tuple[Any, ...]]:
-        """Stream an answer into the chat; on failure restore the chat and the question."""
+    def ask(self, question: str, chat: list[dict[str, Any]], session: ChatSession,
+            request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
+        """Stream an answer into the chat; on failure restore the chat and the question. A visitor's questions
+        count against the same per-client limit as anonymous API calls."""
         question, chat = (question or "").strip(), list(chat or [])
         if not question:
             yield (*(gr.skip() for _ in range(6)), render.status("Type a question, or pick a suggestion."))
+            return
+        try:
+            self.guards.anonymous_request(_client(request))
+        except RateLimited as exc:
+            yield (*(gr.skip() for _ in range(6)), render.status(friendly(exc)[0], "error"))
             return
         user = {"role": "user", "content": question}
         yield ([*chat, user], session, "", gr.skip(), gr.skip(), gr.update(visible=False), "")
@@ -177,14 +191,16 @@ class Callbacks:
         """Open the workspace for a consultant or admin key; too many wrong keys from one client wait."""
         if not (key or "").strip():
             raise InputError("Enter your consultant key to unlock the workspace")
-        client = request.client.host if request and request.client else "unknown"
-        wait = self.key_failures.retry_after(client)
-        if wait:
-            raise NotAllowed(f"Too many wrong keys from this connection. Try again in {wait // 60 + 1} minutes")
+        client = _client(request)
+        try:
+            self.guards.may_try_a_key(client)
+        except RateLimited as exc:
+            raise NotAllowed(f"Too many wrong keys from this connection. Try again in {exc.retry_after // 60 + 1} "
+                             "minutes") from exc
         try:
             role = resolve_role(key.strip(), self.settings)
         except UnknownKey:
-            self.key_failures.record(client)
+            self.guards.wrong_key(client)
             raise
         if role not in ("consultant", "admin"):
             raise NotAllowed("This key gives public access only. Ask an administrator for a consultant key")
@@ -401,9 +417,9 @@ def _drafting_column(cb: Callbacks, session: gr.State, filters: list[Any]) -> li
 
 
 # entry points -------------------------------------------------------------------------------------
-def build_ui(advisor: Advisor, records: Records, settings: Settings) -> gr.Blocks:
+def build_ui(advisor: Advisor, records: Records, settings: Settings, guards: Guards | None = None) -> gr.Blocks:
     """The Blocks app on one Advisor: "Ask Meridian" for prospects, a workspace for consultants."""
-    cb = Callbacks(advisor, records, settings)
+    cb = Callbacks(advisor, records, settings, guards)
     # no delete_cache: it removes cached files by content hash, which other workers' pages still use
     with gr.Blocks(title=f"{FIRM} — Ask Meridian", analytics_enabled=False) as blocks:
         _header()
@@ -426,6 +442,8 @@ def mount_options() -> dict[str, Any]:
             "favicon_path": str(FAVICON), "head": '<link rel="icon" type="image/svg+xml" href="favicon.ico">'}
 
 
-def mount_ui(app: FastAPI, advisor: Advisor, records: Records, settings: Settings, *, path: str = "/ui") -> FastAPI:
-    """Mount the UI into the API app at `path`, with the firm's theme and without Gradio's footer."""
-    return gr.mount_gradio_app(app, build_ui(advisor, records, settings), path=path, **mount_options())
+def mount_ui(app: FastAPI, advisor: Advisor, records: Records, settings: Settings, *, path: str = "/ui",
+             guards: Guards | None = None) -> FastAPI:
+    """Mount the UI into the API app at `path`, with the firm's theme and without Gradio's footer; `guards` are
+    the API's per-client limits, so a visitor counts the same through either door."""
+    return gr.mount_gradio_app(app, build_ui(advisor, records, settings, guards), path=path, **mount_options())

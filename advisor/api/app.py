@@ -27,7 +27,7 @@ from advisor.api import openai_compat
 from advisor.api.middleware import LimitsAndMetrics
 from advisor.api.schemas import AskBody, ChatBody, FeedbackBody, LeadBody
 from advisor.config import Audience, Settings
-from advisor.limits import SlidingWindow
+from advisor.limits import Guards, RateLimited
 from advisor.records import NotFound, Records, sqlite_path
 from advisor.roles import Role, UnknownKey, audience_for, can_admin, resolve_role
 from advisor.types import Answer, SourceView, Turn
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # /v1/chat/completions model names → who writes the answer (None: the caller's audience default)
 CHAT_MODELS: dict[str, Any] = {"advisor": None, "advisor-extractive": "extractive", "advisor-llm": "llm"}
+UPLOADS = "/v1/ingest"  # the one route with the upload body limit (settings.max_upload_bytes)
 
 
 class ApiError(Exception):
@@ -44,26 +45,13 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-class RateLimiter:
-    """A sliding one-minute window per client, for anonymous callers."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._window = SlidingWindow(per_minute, 60.0)
-
-    def check(self, client: str) -> None:
-        retry = self._window.take(client)
-        if retry:
-            raise ApiError(429, f"rate limit of {self.per_minute} requests a minute reached; retry in {retry} s "
-                                "or use an API key", {"Retry-After": str(retry)})
-
-
-def create_app(settings: Settings, *, advisor: Advisor | None = None, records: Records | None = None) -> FastAPI:
+def create_app(settings: Settings, *, advisor: Advisor | None = None, records: Records | None = None,
+               guards: Guards | None = None) -> FastAPI:
     # cheap to build (models load in warm_up), so the UI can be handed the same objects at once
     the_advisor_ = advisor or Advisor.from_settings(settings)
     records_ = records or Records(sqlite_path(settings.records_url or str(settings.data_dir / "records.sqlite3")))
     state: dict[str, Any] = {}
-    limiter = RateLimiter(settings.anonymous_requests_per_minute)
+    guards_ = guards or Guards.from_settings(settings)  # one set of per-client limits for the API and the UI
     registry = m.Metrics(model_status=the_advisor_.model_status)
 
     @asynccontextmanager
@@ -81,11 +69,16 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"])
 
-    app.add_middleware(LimitsAndMetrics, registry=registry, max_request_bytes=settings.max_request_bytes)
+    app.add_middleware(LimitsAndMetrics, registry=registry, max_header_bytes=settings.max_header_bytes,
+                       max_body_bytes=settings.max_request_bytes, route_body_bytes={UPLOADS: settings.max_upload_bytes})
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        return _error(429, str(exc), {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
@@ -104,17 +97,23 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        if exc.status_code == 413:  # the body limit in force on this route, counted on the bytes read
+            return _error(413, f"request body is over the limit for {request.url.path}: {exc.detail}")
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))  # e.g. Allow on a 405
 
     def role(request: Request, authorization: Annotated[str | None, Header()] = None,
              x_api_key: Annotated[str | None, Header()] = None) -> Role:
         key = x_api_key or (authorization.removeprefix("Bearer ").strip() if authorization else None)
+        client = request.client.host if request.client else "unknown"  # the peer, or a trusted proxy's client
+        if key:
+            guards_.may_try_a_key(client)
         try:
             who = resolve_role(key, settings)
         except UnknownKey as exc:
+            guards_.wrong_key(client)
             raise ApiError(401, str(exc)) from exc
         if who == "anonymous":
-            limiter.check(request.client.host if request.client else "unknown")
+            guards_.anonymous_request(client)
         return who
 
     Caller = Annotated[Role, Depends(role)]
@@ -247,7 +246,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
                                          conversation_id=body.conversation_id, message=body.message)
         return {"status": "recorded", "lead_id": lead_id}
 
-    @app.post("/v1/ingest")
+    @app.post(UPLOADS, max_body_size=settings.max_upload_bytes)
     async def ingest(files: Annotated[list[UploadFile], File()], who: Annotated[Role, Depends(admin)]) -> Any:
         folder = settings.data_dir / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
@@ -271,7 +270,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             raise NotFound(f"document {doc_id} not found")
         return {"status": "deleted", "doc_id": doc_id, "chunks_removed": removed}
 
-    ui_mounted = _mount_ui(app, settings, the_advisor_, records_)
+    ui_mounted = _mount_ui(app, settings, the_advisor_, records_, guards_)
     return app
 
 
@@ -285,7 +284,7 @@ def app_for_worker() -> FastAPI:
     return create_app(settings.model_copy(update={"anonymous_requests_per_minute": per_worker}))
 
 
-def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Records) -> bool:
+def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Records, guards: Guards) -> bool:
     """The Gradio UI at /ui, on the same Advisor, when enabled and installed. True when mounted."""
     if not settings.ui_enabled:
         return False
@@ -294,7 +293,7 @@ def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Recor
     except ImportError as exc:
         log.warning("UI not mounted (%s): install the project with `make install`", exc)
         return False
-    mount_ui(app, advisor, records, settings, path="/ui")  # with the firm's theme and CSS
+    mount_ui(app, advisor, records, settings, path="/ui", guards=guards)  # with the firm's theme and CSS
     return True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from advisor.retrieve import REGIONS, Filters
 from advisor.types import Turn
@@ -29,6 +29,12 @@ class FilterBody(BaseModel):
         if unknown:
             raise ValueError(f"unknown region(s) {', '.join(map(repr, unknown))}; use {', '.join(REGIONS)}")
         return values
+
+    @model_validator(mode="after")
+    def _a_range_that_exists(self) -> FilterBody:
+        if self.date_from is not None and self.date_to is not None and self.date_from > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}; swap them")
+        return self
 
     def to_filters(self) -> Filters:
         return Filters(doc_types=tuple(self.doc_types), companies=tuple(self.companies),
