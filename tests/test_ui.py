@@ -20,17 +20,16 @@ if not CHROMIUM.exists():
     pytest.skip(f"browser tests need {CHROMIUM}: install it with `apt-get install chromium`", allow_module_level=True)
 
 import docx  # noqa: E402
-import gradio as gr  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from advisor.advisor import Advisor  # noqa: E402
+from advisor.api import create_app  # noqa: E402
 from advisor.config import Settings  # noqa: E402
 from advisor.records import Records  # noqa: E402
 from advisor.types import Answer  # noqa: E402
 from tests.conftest import DEALS_HEADER, REPO, free_port, wait_for_http, write_article  # noqa: E402
-from advisor.api import create_app  # noqa: E402
 from ui.theme import FAVICON  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts"
