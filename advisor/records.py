@@ -60,8 +60,11 @@ class Records:
                                                                       client))
         return conversation_id
 
-    def has_conversation(self, conversation_id: str) -> bool:
-        return bool(self._run("SELECT 1 FROM conversations WHERE id=?", (conversation_id,)))
+    def has_conversation(self, conversation_id: str, *, client: str, audience: str) -> bool:
+        """Whether this caller (`client`, as given to new_conversation) may continue the conversation: only the
+        one who started it, with the same audience; anyone else is told it does not exist."""
+        return bool(self._run("SELECT 1 FROM conversations WHERE id=? AND client=? AND audience=?",
+                              (conversation_id, client, audience)))
 
     def log_answer(self, conversation_id: str, answer: Answer) -> str:
         answer_id = answer.answer_id or uuid.uuid4().hex

@@ -93,6 +93,18 @@ def test_roles_keep_internal_sources_from_prospects(server: str) -> None:
     assert "Lantern" not in as_prospect["text"]
 
 
+def test_a_conversation_continues_only_for_whoever_started_it(server: str) -> None:
+    started = _ask(server, "What is the Lantern Protocol success fee?", CONSULTANT).json()
+    conversation = started["conversation_id"]
+    for key in (None, PROSPECT, ADMIN):  # another caller cannot add to it, nor learn that it exists
+        other = _ask(server, "And the retainer?", key, conversation_id=conversation)
+        assert other.status_code == 404 and "not found" in other.json()["error"]
+    same = _ask(server, "And the retainer?", CONSULTANT, conversation_id=conversation)
+    assert same.status_code == 200 and same.json()["conversation_id"] == conversation
+    as_public = _ask(server, "And the retainer?", CONSULTANT, conversation_id=conversation, audience="public")
+    assert as_public.status_code == 404  # an internal conversation does not continue as a public one
+
+
 def test_unknown_key_is_401_with_a_reason(server: str) -> None:
     response = _ask(server, "Japan?", "not-a-real-key")
     assert response.status_code == 401 and "unknown API key" in response.json()["error"]

@@ -4,6 +4,7 @@ the Advisor and Records; no retrieval, SQL or prompt logic lives here."""
 
 # No `from __future__ import annotations` here: FastAPI must resolve the locally defined dependency
 # aliases in route signatures at definition time.
+import hashlib
 import itertools
 import json
 import logging
@@ -105,6 +106,8 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
              x_api_key: Annotated[str | None, Header()] = None) -> Role:
         key = x_api_key or (authorization.removeprefix("Bearer ").strip() if authorization else None)
         client = request.client.host if request.client else "unknown"  # the peer, or a trusted proxy's client
+        # who may continue a conversation: the same key (never stored, only its digest) or, without one, the address
+        request.state.owner = f"key:{hashlib.sha256(key.encode()).hexdigest()[:32]}" if key else f"addr:{client}"
         if key:
             guards_.may_try_a_key(client)
         try:
@@ -129,35 +132,36 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     def the_records() -> Records:
         return records_
 
-    def checked(body: AskBody, who: Role) -> tuple[Audience, str | None]:
+    def checked(body: AskBody, who: Role, owner: str) -> tuple[Audience, str | None]:
         """The audience this caller gets and the conversation to continue; 403/404 before any work."""
         allowed = audience_for(who)
         audience: Audience = "public" if body.audience == "public" or allowed == "public" else "internal"
         if body.audience == "internal" and allowed == "public":
             raise ApiError(403, "internal sources need a consultant API key")
         conversation = body.conversation_id
-        if conversation and not the_records().has_conversation(conversation):
+        if conversation and not the_records().has_conversation(conversation, client=owner, audience=audience):
             raise ApiError(404, f"conversation {conversation} not found; omit conversation_id to start one")
         return audience, conversation
 
-    def record(answer: Answer, audience: Audience, conversation: str | None, who: Role) -> None:
+    def record(answer: Answer, audience: Audience, conversation: str | None, who: Role, owner: str) -> None:
         records = the_records()
-        records.log_answer(conversation or records.new_conversation(audience=audience, role=who), answer)
+        records.log_answer(conversation or records.new_conversation(audience=audience, role=who, client=owner),
+                           answer)
         registry.answered(answer.route, answer.covered)
 
-    def answer_for(body: AskBody, who: Role) -> Answer:
-        audience, conversation = checked(body, who)
+    def answer_for(body: AskBody, who: Role, owner: str) -> Answer:
+        audience, conversation = checked(body, who, owner)
         answer = the_advisor().ask(body.question, audience=audience, filters=body.filters.to_filters(),
                                    history=body.history, writer=body.writer)
-        record(answer, audience, conversation, who)
+        record(answer, audience, conversation, who, owner)
         return answer
 
-    def live_events(body: AskBody, who: Role) -> Iterator[dict[str, Any]]:
+    def live_events(body: AskBody, who: Role, owner: str) -> Iterator[dict[str, Any]]:
         """The advisor's events as they happen; the final answer is recorded (and carries its id) first.
 
         The first event is computed before this returns, so bad input is still a 4xx, not a broken stream.
         """
-        audience, conversation = checked(body, who)
+        audience, conversation = checked(body, who, owner)
         events = the_advisor().stream(body.question, audience=audience, filters=body.filters.to_filters(),
                                       history=body.history, writer=body.writer)
         first = next(events)
@@ -166,7 +170,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             for event in itertools.chain([first], events):
                 if event["event"] == "answer":
                     answer = Answer.model_validate(event["data"])
-                    record(answer, audience, conversation, who)
+                    record(answer, audience, conversation, who, owner)
                     event = {"event": "answer", "data": answer.to_json_dict()}
                 yield event
         return rest()
@@ -196,20 +200,20 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         return await anyio.to_thread.run_sync(fn, *args, limiter=state.get("answering"))
 
     @app.post("/v1/ask", response_model=Answer)
-    async def ask(body: AskBody, who: Caller) -> Response:
-        answer = await answering(answer_for, body, who)
+    async def ask(body: AskBody, who: Caller, request: Request) -> Response:
+        answer = await answering(answer_for, body, who, request.state.owner)
         # already a validated Answer: serialise it once instead of re-validating it through response_model
         return Response(answer.model_dump_json(), media_type="application/json")
 
     @app.post("/v1/ask/stream")
-    async def ask_stream(body: AskBody, who: Caller) -> StreamingResponse:
-        events = await answering(live_events, body, who)
+    async def ask_stream(body: AskBody, who: Caller, request: Request) -> StreamingResponse:
+        events = await answering(live_events, body, who, request.state.owner)
         # a sync iterator: Starlette pulls each event in a worker thread as the model produces it
         return StreamingResponse((_sse(e["event"], e["data"]) for e in events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
     @app.post("/v1/chat/completions")
-    async def chat(body: ChatBody, who: Caller) -> Response:
+    async def chat(body: ChatBody, who: Caller, request: Request) -> Response:
         turns = [Turn(role=msg.role, content=msg.text()[:8000]) for msg in body.messages
                  if msg.role in ("user", "assistant")]
         if not turns or turns[-1].role != "user":
@@ -217,10 +221,10 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         ask_body = AskBody(question=turns[-1].content[:2000] or " ", history=turns[:-1][-20:],
                            writer=CHAT_MODELS.get(body.model))
         if body.stream:
-            events = await answering(live_events, ask_body, who)
+            events = await answering(live_events, ask_body, who, request.state.owner)
             return StreamingResponse(openai_compat.stream_events_as_chunks(events, body.model),
                                      media_type="text/event-stream")
-        answer = await answering(answer_for, ask_body, who)
+        answer = await answering(answer_for, ask_body, who, request.state.owner)
         return JSONResponse(openai_compat.completion(answer, body.model))
 
     @app.get("/v1/models")
