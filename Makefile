@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install system-deps model run ingest test test-fast lint bench load eval clean
+.PHONY: install system-deps model run ingest test test-fast lint bench load fuzz eval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ bench: install
 
 load: install
 	$(PY) -m benchmarks.load
+
+# the API against its own OpenAPI description, fuzzed by schemathesis (figures: benchmarks/results/fuzz.json)
+fuzz: install
+	$(PY) -m benchmarks.fuzz
 
 # the in-house set, ours and the naive baseline side by side (add SUITES=scifact,cuad for public suites)
 eval: install

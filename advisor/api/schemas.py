@@ -70,9 +70,17 @@ class LeadBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
     company: str = Field(default="", max_length=200)
-    consent: bool
+    # must be true (a lead is stored only with consent); declared so in the schema, said in plain words when not
+    consent: bool = Field(json_schema_extra={"const": True})
     conversation_id: str = Field(default="", max_length=64)
     message: str = Field(default="", max_length=4000)
+
+    @field_validator("consent")
+    @classmethod
+    def _consented(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("consent is required before we store your details")
+        return value
 
 
 class ChatMessage(BaseModel):
@@ -94,3 +102,18 @@ class ChatBody(BaseModel):
     model: str = "advisor"
     messages: list[ChatMessage] = Field(min_length=1, max_length=40)
     stream: bool = False
+
+
+class ErrorBody(BaseModel):
+    """Every error: a message that says what to do, and the details (one per problem for invalid input)."""
+
+    error: str
+    detail: str | list[str]
+
+
+_CODES = {400: "bad request", 401: "unknown API key", 403: "this needs another role",
+          404: "no such id (or not one this caller may see)", 413: "request body over the limit",
+          422: "invalid input: each problem named", 429: "too many requests or wrong keys: see Retry-After",
+          431: "request headers over the limit"}
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody, "description": what} for code, what in _CODES.items()}
