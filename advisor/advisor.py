@@ -168,7 +168,8 @@ class Advisor:
     def indexer(self, fault: FaultHook | None = None) -> Indexer:
         s = self.settings
         return Indexer(self.store, self.embedder, target_words=s.chunk_target_words, max_words=s.chunk_max_words,
-                       overlap_sentences=s.chunk_overlap_sentences, fault=fault)
+                       overlap_sentences=s.chunk_overlap_sentences, batch_chunks=s.ingest_batch_chunks,
+                       max_file_bytes=s.max_file_bytes, fault=fault)
 
     def ingest(self, paths: list[Path], *, prune: bool = False, progress: bool = False,
                fault: FaultHook | None = None) -> IngestReport:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     embedder_cache: Path | None = None
     embed_batch_size: int = 32
 
+    # ingest commits every this many chunks: a crash loses at most one batch, the next run embeds only what is missing
+    ingest_batch_chunks: int = 256
+
     # chunking (in words; MiniLM reads at most 256 word pieces, about 190 words)
     chunk_target_words: int = 170
     chunk_max_words: int = 230
@@ -126,7 +129,8 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     max_history_turns: int = 20
 
-    @field_validator("top_k", "candidates", "rrf_k", "embed_batch_size", "answer_max_sentences", "llm_n_ctx",
+    @field_validator("top_k", "candidates", "rrf_k", "embed_batch_size", "ingest_batch_chunks", "answer_max_sentences",
+                     "llm_n_ctx",
                      "llm_n_threads", "llm_max_tokens", "llm_evidence_sentences", "workers", "answer_threads")
     @classmethod
     def _positive(cls, value: int | None, info: object) -> int | None:

@@ -31,6 +31,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "fuzz.json"
 EXCLUDED = "positive_data_acceptance"
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"  # 413 counts as rejecting an invalid body
 CONSULTANT = "fuzz-consultant-key-0123456789abcdef"
 _COUNTER = re.compile(r'^advisor_http_requests_total\{.*status="(\d+)"\} ([0-9.e+]+)$', re.MULTILINE)
 
@@ -44,7 +45,7 @@ def served_requests(url: str) -> dict[str, int]:
 
 def schemathesis(url: str, *, examples: int, seed: int, key: str | None, report: Path) -> dict:
     """One `st run`; its JSON report's figures and the failures it printed."""
-    command = [str(Path(sys.executable).parent / "st"), "run", url + "/openapi.json", "-n", str(examples),
+    command = [str(Path(sys.executable).parent / "st"), "--config-file", str(CONFIG), "run", url + "/openapi.json", "-n", str(examples),
                "--checks", "all", "--exclude-checks", EXCLUDED, "--seed", str(seed), "--workers", "1",
                "--no-color", "--report", "json", "--report-json-path", str(report),
                "--generation-database", "none"]

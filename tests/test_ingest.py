@@ -99,12 +99,34 @@ def test_corrupt_pdf_is_reported_and_the_rest_ingests(settings: Settings, mini_c
     assert report.new == 5
 
 
-def test_duplicate_document_ids_are_refused(settings: Settings, mini_corpus: Path) -> None:
-    other = mini_corpus / "other"
+def test_an_id_owned_by_one_file_cannot_be_taken_by_another(settings: Settings, mini_corpus: Path) -> None:
+    """A later file reusing an indexed id is refused, naming the owner; the owner's document stays as it was."""
+    advisor = _advisor(settings)
+    advisor.ingest([mini_corpus])
+    original = advisor.store.catalog.document("az-cspc")
+    other = mini_corpus / "aa-first-in-order"
     other.mkdir()
-    write_article(other, "az-cspc", "A different text that reuses the same id as another article.")
-    report = _advisor(settings).ingest([mini_corpus])
-    assert any("already used" in e for e in report.record_errors)
+    write_article(other, "az-cspc", "A different text that reuses the same id as another article.",
+                  audience="internal")
+    report = advisor.ingest([mini_corpus])
+    refused = [e for e in report.record_errors if "'az-cspc'" in e]
+    assert len(refused) == 1 and "aa-first-in-order" in refused[0] and "already used by" in refused[0]
+    assert advisor.store.catalog.document("az-cspc") == original
+
+
+def test_an_id_two_new_files_both_bring_is_refused_in_both(settings: Settings, mini_corpus: Path) -> None:
+    """On a fresh index neither file owns the id: path order must not decide (it let a new internal file displace
+    a public record), so neither is indexed and each error names the other file."""
+    other = mini_corpus / "aa-first-in-order"
+    other.mkdir()
+    write_article(other, "az-cspc", "A different text that reuses the same id as another article.",
+                  audience="internal")
+    advisor = _advisor(settings)
+    report = advisor.ingest([mini_corpus])
+    refused = sorted(e for e in report.record_errors if "'az-cspc'" in e)
+    assert len(refused) == 2 and all("also used by" in e for e in refused)
+    assert "articles" in refused[0].split("also used by")[1] and "aa-first" in refused[1].split("also used by")[1]
+    assert advisor.store.catalog.document("az-cspc") is None and not report.ok
 
 
 def _cli(args: list[str], settings: Settings, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -145,6 +167,44 @@ def test_killed_run_is_repaired_to_the_uninterrupted_state(tmp_path: Path, mini_
     b = _state(crashed.model_copy(update=small))
     assert a[0] == b[0] == a[1] == b[1] == set(a[2]) == set(b[2])  # same ids everywhere, no duplicates
     assert a[3] == b[3]
+
+
+def test_a_large_file_is_committed_in_batches_and_a_late_kill_loses_one_batch(tmp_path: Path) -> None:
+    """One file of ~60 chunks in batches of 8: killed after the 4th batch's vectors are stored (the file not yet
+    committed), the re-run embeds only the chunks no batch stored, and the index equals an uninterrupted run."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = "\n\n".join(f"Paragraph {i} sets out how licensing term {i} was negotiated between the parties. " * 3
+                        for i in range(60))
+    write_article(corpus, "long-report", body)
+    env = {"ADVISOR_CHUNK_TARGET_WORDS": "40", "ADVISOR_CHUNK_MAX_WORDS": "50", "ADVISOR_INGEST_BATCH_CHUNKS": "8"}
+    clean = Settings(data_dir=tmp_path / "clean", embedder="hash")
+    crashed = Settings(data_dir=tmp_path / "crashed", embedder="hash")
+    first = _cli(["ingest", str(corpus)], clean, env)
+    assert first.returncode == 0, first.stderr
+    total = int(first.stdout.split(" embedded")[0].rsplit(" ", 1)[1])
+    assert total > 40
+
+    killed = _cli(["ingest", str(corpus)], crashed, {**env, "ADVISOR_FAULT_KILL": "after_upsert:4"})
+    assert killed.returncode == -9
+    rerun = _cli(["ingest", str(corpus)], crashed, env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{total - 32} embedded, 32 reused from an interrupted run" in rerun.stdout
+
+    small = {"chunk_target_words": 40, "chunk_max_words": 50}
+    a = _state(clean.model_copy(update=small))
+    b = _state(crashed.model_copy(update=small))
+    assert a[0] == b[0] == a[1] == b[1] == set(a[2]) == set(b[2])
+    assert a[3] == b[3]
+
+
+def test_a_file_over_the_size_limit_is_refused_with_what_to_do(settings: Settings, mini_corpus: Path) -> None:
+    big = mini_corpus / "articles" / "huge.txt"
+    big.write_text("A sentence about licensing. " * 4000)
+    report = Advisor.from_settings(settings.model_copy(update={"max_file_bytes": 100_000})).ingest([mini_corpus])
+    reasons = dict(report.failed)
+    assert "over the 100,000-byte limit" in reasons[str(big)] and "ADVISOR_MAX_FILE_BYTES" in reasons[str(big)]
+    assert report.new == 5  # the rest of the corpus is indexed
 
 
 def test_a_corpus_under_a_hidden_folder_is_read_but_hidden_files_inside_it_are_not(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]

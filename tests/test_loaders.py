@@ -163,3 +163,30 @@ def test_missing_csv_columns_fail_the_file(tmp_path: Path) -> None:
     path.write_text("deal_id,announced\nD1,2025-01-01\n")
     with pytest.raises(LoadError, match="header lacks column"):
         load_deal_file(path)
+
+
+def test_a_binary_file_that_decodes_as_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "firmware.txt"
+    path.write_bytes(bytes(range(1, 32)) * 200 + b"some words")  # every byte valid UTF-8, mostly control codes
+    with pytest.raises(LoadError, match="binary file"):
+        load_file(path)
+    text = tmp_path / "fine.txt"
+    text.write_text("Tabs\tand\nnew lines\r\nand a form feed\f are text.")
+    assert load_file(text)[0]
+
+
+def test_an_unclosed_csv_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    broken = DEAL_ROW.replace("D9,", "D10,").replace(",note\n", ',"an unclosed note\n')
+    path.write_text(DEALS_HEADER + DEAL_ROW + broken + DEAL_ROW.replace("D9,", "D11,") * 3)
+    docs, errors = load_deal_file(path)
+    assert [d.doc_id for d in docs] == ["D9"]
+    assert len(errors) == 1 and f"{path}:3:" in errors[0] and "close the quote" in errors[0]
+
+
+def test_an_oversized_cell_is_a_row_error_not_a_document(tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(DEALS_HEADER + DEAL_ROW + DEAL_ROW.replace("D9,", "D12,").replace(",note\n", f",{'x' * 100_000}\n"))
+    docs, errors = load_deal_file(path)
+    assert [d.doc_id for d in docs] == ["D9"]
+    assert len(errors) == 1 and f"{path}:3:" in errors[0] and "100,000 characters" in errors[0]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from advisor.ingest.meta import LoadError, normalise, read_sidecar
+from advisor.ingest.meta import LoadError, normalise, read_sidecar, read_text
 from advisor.types import Document
 
 COUNTRIES = (
@@ -20,6 +20,7 @@ COUNTRIES = (
     "Netherlands", "Ireland", "Sweden", "Israel", "Canada", "Spain", "Italy",
 )
 DealType = Literal["licence", "option", "co-development", "acquisition", "NewCo", "partnership", "AI research"]
+MAX_CELL_CHARS = 5_000  # a deal record's longest field (notes) is a few hundred characters; more is a broken file
 COLUMNS = (
     "deal_id", "announced", "licensor", "licensor_country", "licensee", "licensee_country", "deal_type",
     "asset", "modality", "therapy_area", "stage_at_deal", "territory", "upfront_usd_m", "milestones_usd_m",
@@ -133,7 +134,7 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    text = read_text(path)
     if path.suffix.lower() == ".jsonl":
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -144,30 +145,50 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
             except json.JSONDecodeError as exc:
                 rows.append((number, {"__error__": f"not valid JSON ({exc.msg})"}))
                 continue
-            rows.append((number, value if isinstance(value, dict) else {"__error__": "not a JSON object"}))
+            if not isinstance(value, dict):
+                value = {"__error__": "not a JSON object"}
+            elif long := [k for k, v in value.items() if isinstance(v, str) and len(v) > MAX_CELL_CHARS]:
+                value = {"__error__": f"{long[0]} is {len(value[long[0]]):,} characters; a field holds at most "
+                                      f"{MAX_CELL_CHARS:,}"}
+            rows.append((number, value))
         return rows
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    # strict: a quote opened and never closed is an error at the record it opens in, not the rest of the file
+    # swallowed into one cell and reported at the last line
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise LoadError(path, f"line 1: the header is not valid CSV ({exc})") from exc
+    missing = [c for c in COLUMNS if c not in (fieldnames or [])]
     if missing:
         raise LoadError(path, f"line 1: header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
     rows = []
-    for row in reader:
+    while True:
+        start = reader.line_num + 1  # the line this record begins on
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            rows.append((start, {"__error__": f"not valid CSV from here ({exc}): close the quote opened on this "
+                                              "line; the lines after it were not read"}))
+            return rows
+        long = [k for k, v in row.items() if isinstance(v, str) and len(v) > MAX_CELL_CHARS]
         if None in row:  # more cells than the header has columns
             cells = len(row[None]) + len(COLUMNS)
-            rows.append((reader.line_num, {"__error__": f"{cells} cells, expected {len(COLUMNS)}"}))
+            rows.append((start, {"__error__": f"{cells} cells, expected {len(COLUMNS)}"}))
         elif any(v is None for v in row.values()):
-            rows.append((reader.line_num, {"__error__": f"fewer cells than the {len(COLUMNS)} columns"}))
+            rows.append((start, {"__error__": f"fewer cells than the {len(COLUMNS)} columns"}))
+        elif long:
+            rows.append((start, {"__error__": f"{long[0]} is {len(row[long[0]]):,} characters; a cell holds at "
+                                              f"most {MAX_CELL_CHARS:,}"}))
         else:
-            rows.append((reader.line_num, row))
-    return rows
+            rows.append((start, row))
 
 
 def load_deal_file(path: Path) -> tuple[list[Document], list[str]]:
     """Valid rows become documents; each invalid row is reported as 'file:line: reason' and skipped."""
-    try:
-        rows = _rows(path)
-    except UnicodeDecodeError as exc:
-        raise LoadError(path, f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    rows = _rows(path)
     file_meta = read_sidecar(path)
     docs: list[Document] = []
     errors: list[str] = []

@@ -53,6 +53,7 @@ class IngestReport:
     chunks_removed: int = 0
     chunks_unchanged: int = 0
     embedded: int = 0
+    reused: int = 0  # vectors an interrupted run had stored, taken over instead of embedded again
     repaired: int = 0
     seconds: float = 0.0
 
@@ -65,7 +66,8 @@ class IngestReport:
             f"{self.files} files ({self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
             f"{self.duplicates} duplicate, {self.removed} removed, {len(self.failed)} failed); chunks: "
             f"{self.chunks_added} added, {self.chunks_updated} updated, {self.chunks_removed} removed, "
-            f"{self.chunks_unchanged} skipped unchanged; {self.embedded} embedded; {self.seconds:.2f} s"
+            f"{self.chunks_unchanged} skipped unchanged; {self.embedded} embedded"
+            + (f", {self.reused} reused from an interrupted run" if self.reused else "") + f"; {self.seconds:.2f} s"
         )
 
 
@@ -124,12 +126,12 @@ def _under(key: str, roots: Sequence[Path]) -> bool:
 class Indexer:
     def __init__(self, store: IndexStore, embedder: Embedder, *, target_words: int = 170,
                  max_words: int = 230, overlap_sentences: int = 1, batch_chunks: int = 256,
-                 fault: FaultHook | None = None) -> None:
+                 max_file_bytes: int = 50_000_000, fault: FaultHook | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.chunking = {"target_words": target_words, "max_words": max_words,
                          "overlap_sentences": overlap_sentences}
-        self.batch_chunks = batch_chunks
+        self.batch_chunks, self.max_file_bytes = batch_chunks, max_file_bytes
         self._fingerprint = f"{INGEST_VERSION}:{target_words}:{max_words}:{overlap_sentences}\n".encode()
         self._fault = fault or (lambda _event: None)
 
@@ -139,20 +141,23 @@ class Indexer:
         catalog = self.store.catalog
         with _lock(self.store.dir):
             self.store.check_embedder(self.embedder.name)
+            staged: set[str] = set()
             if catalog.get_state("dirty") == "1":
-                report.repaired = self.repair()
+                fixed, staged = self.repair()
+                report.repaired = fixed + len(staged)
             generation = catalog.generation
             known = catalog.files()
             on_disk = {_key(p): p for p in walk(paths, report)}
             report.files = len(on_disk)
             pending: list[_Pending] = []
-            claimed: dict[str, str] = {}
+            claimed: dict[str, list[str]] = {}
             for key, path in tqdm(sorted(on_disk.items()), desc="reading", unit="file",
                                   disable=not progress, leave=False):
                 self._scan(key, path, known, on_disk, pending, claimed, report)
+            self._settle(pending, claimed, report)
             if pending:
                 catalog.set_state("dirty", "1")
-                self._write(pending, report, progress)
+                self._write(pending, report, progress, staged)
             for key in sorted(set(catalog.files()) - set(on_disk)):
                 if not _under(key, paths):
                     continue
@@ -164,6 +169,8 @@ class Indexer:
                     report.chunks_removed += len(dropped)
                 elif key not in report.missing:
                     report.missing.append(key)
+            if staged:
+                self.drop_unclaimed(staged)
             if catalog.generation != generation or report.repaired:
                 self.store.rebuild_lexical()
             catalog.set_state("dirty", "0")
@@ -172,9 +179,14 @@ class Indexer:
 
     # scanning --------------------------------------------------------------------------------
     def _scan(self, key: str, path: Path, known: dict, on_disk: dict, pending: list[_Pending],
-              claimed: dict[str, str], report: IngestReport) -> None:
+              claimed: dict[str, list[str]], report: IngestReport) -> None:
         catalog = self.store.catalog
         try:
+            size = path.stat().st_size
+            if size > self.max_file_bytes:
+                report.failed.append((key, f"{size:,} bytes, over the {self.max_file_bytes:,}-byte limit for one "
+                                           "file: split it, or raise ADVISOR_MAX_FILE_BYTES"))
+                return
             data = path.read_bytes()
         except OSError as exc:
             report.failed.append((key, f"cannot read: {exc.strerror}"))
@@ -211,40 +223,59 @@ class Indexer:
         kept_docs = []
         for doc in docs:
             owner = catalog.doc_owner(doc.doc_id)
-            if (owner not in (None, old_hash, content_hash)) or doc.doc_id in claimed:
-                where = claimed.get(doc.doc_id) or ", ".join(catalog.paths_with_hash(owner or "")) or "another file"
+            if owner not in (None, old_hash, content_hash):  # another file's id: never taken over
+                where = ", ".join(catalog.paths_with_hash(owner or "")) or "another file"
                 errors.append(f"{key}: document id {doc.doc_id!r} is already used by {where}; give it a unique id")
                 continue
-            claimed[doc.doc_id] = key
+            claimed.setdefault(doc.doc_id, []).append(key)
             kept_docs.append(doc)
-        chunks = [c for d in kept_docs for c in chunk_document(d, **self.chunking)]
-        report.record_errors.extend(errors)
-        pending.append(_Pending(key, content_hash, kept_docs, chunks, errors, record is None))
+        pending.append(_Pending(key, content_hash, kept_docs, [], errors, record is None))
+
+    def _settle(self, pending: list[_Pending], claimed: dict[str, list[str]], report: IngestReport) -> None:
+        """An id two files of this run both bring, and no file owned before, is refused in each of them, naming
+        the others: which one is right is not ours to guess (the first in path order used to win, so a new file
+        could displace a public record). Then each file is chunked."""
+        for item in pending:
+            for doc in [d for d in item.docs if len(claimed.get(d.doc_id, [])) > 1]:
+                others = ", ".join(k for k in claimed[doc.doc_id] if k != item.path)
+                item.errors.append(f"{item.path}: document id {doc.doc_id!r} is also used by {others}; neither is "
+                                   "indexed until one of them is given a unique id")
+                item.docs.remove(doc)
+            item.chunks = [c for d in item.docs for c in chunk_document(d, **self.chunking)]
+            report.record_errors.extend(item.errors)
 
     # writing ---------------------------------------------------------------------------------
-    def _batches(self, pending: list[_Pending]) -> Iterator[list[_Pending]]:
-        batch: list[_Pending] = []
-        size = 0
-        for item in pending:
-            batch.append(item)
-            size += len(item.chunks)
-            if size >= self.batch_chunks:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
-
-    def _write(self, pending: list[_Pending], report: IngestReport, progress: bool) -> None:
+    def _write(self, pending: list[_Pending], report: IngestReport, progress: bool, staged: set[str]) -> None:
+        """Embed and upsert in batches of at most `batch_chunks`, committing each file to the catalog as soon as all
+        its vectors are stored. A large file spans many batches; if the run dies, the vectors already stored for it
+        (`staged`: in Chroma, not yet in the catalog) are found by the next run and not embedded again."""
         catalog = self.store.catalog
         existing = catalog.all_chunk_ids()
-        total_new = sum(1 for p in pending for c in p.chunks if c.chunk_id not in existing)
-        bar = tqdm(total=total_new, desc="embedding", unit="chunk", disable=not progress, leave=False)
-        for batch in self._batches(pending):
-            chunks = [c for p in batch for c in p.chunks]
-            new = [c for c in chunks if c.chunk_id not in existing]
-            kept = [c for c in chunks if c.chunk_id in existing]
-            stored = catalog.chunk_metas(c.chunk_id for c in kept)
-            moved = [c for c in kept if stored.get(c.chunk_id) != json.dumps(c.meta)]
+        work: list[Chunk] = []  # chunks whose vectors still have to be stored, in file order
+        ends: list[tuple[int, _Pending]] = []  # each file, with the position in `work` after its last chunk
+        for item in pending:
+            stored = catalog.chunk_metas(c.chunk_id for c in item.chunks if c.chunk_id in existing)
+            for c in item.chunks:
+                if c.chunk_id in existing:
+                    if stored.get(c.chunk_id) != json.dumps(c.meta):
+                        work.append(c)  # same text, new metadata: its stored vector is upserted again
+                        report.chunks_updated += 1
+                    else:
+                        report.chunks_unchanged += 1
+                elif c.chunk_id in staged:
+                    report.reused += 1  # stored by an interrupted run
+                    report.chunks_added += 1
+                else:
+                    work.append(c)
+                    report.chunks_added += 1
+            ends.append((len(work), item))
+        to_embed = sum(1 for c in work if c.chunk_id not in existing)
+        bar = tqdm(total=to_embed, desc="embedding", unit="chunk", disable=not progress, leave=False)
+        done = 0
+        for lo in [*range(0, len(work), self.batch_chunks)] or [0]:
+            batch = work[lo:lo + self.batch_chunks]
+            new = [c for c in batch if c.chunk_id not in existing]
+            moved = [c for c in batch if c.chunk_id in existing]
             vectors = self._embed(new, bar)
             report.embedded += len(new)
             if moved:
@@ -254,22 +285,22 @@ class Indexer:
             if upserts:
                 self.store.vectors.upsert([c.chunk_id for c in upserts], vectors, [c.text for c in upserts],
                                           [c.meta for c in upserts])
-            self._fault("after_upsert")
-            for item in batch:
-                dropped = catalog.set_file(item.path, item.content_hash, item.errors, docs=item.docs,
-                                           chunks=item.chunks)
-                self._delete_vectors(dropped)
-                report.chunks_removed += len(dropped)
-                if item.is_new:
-                    report.new += 1
-                else:
-                    report.changed += 1
-                self._fault("after_file")
-            existing.update(c.chunk_id for c in new)
-            report.chunks_added += len(new)
-            report.chunks_updated += len(moved)
-            report.chunks_unchanged += len(kept) - len(moved)
+                self._fault("after_upsert")
+            done = lo + len(batch)
+            while ends and ends[0][0] <= done:
+                self._commit(ends.pop(0)[1], report)
         bar.close()
+
+    def _commit(self, item: _Pending, report: IngestReport) -> None:
+        dropped = self.store.catalog.set_file(item.path, item.content_hash, item.errors, docs=item.docs,
+                                              chunks=item.chunks)
+        self._delete_vectors(dropped)
+        report.chunks_removed += len(dropped)
+        if item.is_new:
+            report.new += 1
+        else:
+            report.changed += 1
+        self._fault("after_file")
 
     def _embed(self, chunks: list[Chunk], bar: tqdm) -> np.ndarray:
         if not chunks:
@@ -303,14 +334,18 @@ class Indexer:
         return len(dropped)
 
     # repair ----------------------------------------------------------------------------------
-    def repair(self) -> int:
-        """Make the vector index match the catalog after an interrupted run. Returns entries fixed."""
+    def repair(self) -> tuple[int, set[str]]:
+        """Make the vector index hold every catalog chunk, with the catalog's metadata, after an interrupted run.
+
+        Returns the chunks re-embedded, and the vectors the catalog does not know (`staged`): stored by the
+        interrupted run for files it did not get to commit. The caller reuses those its files still need and deletes
+        the rest (`drop_unclaimed`).
+        """
         catalog = self.store.catalog
         in_vectors = self.store.vectors.ids()
         in_catalog = catalog.all_chunk_ids()
         orphans = in_vectors - in_catalog
         missing = sorted(in_catalog - in_vectors)
-        self._delete_vectors(orphans)
         if missing:
             chunks = list(catalog.iter_chunks(missing))
             vectors = self.embedder.embed([c.embed_text() for c in chunks])
@@ -320,6 +355,12 @@ class Indexer:
         for lo in range(0, len(present), 2000):
             chunks = list(catalog.iter_chunks(present[lo:lo + 2000]))
             self.store.vectors.update_metas([c.chunk_id for c in chunks], [c.meta for c in chunks])
-        log.warning("repaired index after an interrupted run: %d orphan vectors removed, %d re-embedded",
-                    len(orphans), len(missing))
-        return len(orphans) + len(missing)
+        log.warning("repaired index after an interrupted run: %d vectors stored ahead of the catalog kept for reuse, "
+                    "%d re-embedded", len(orphans), len(missing))
+        return len(missing), orphans
+
+    def drop_unclaimed(self, staged: set[str]) -> int:
+        """Delete the staged vectors that no file claimed in this run; returns how many."""
+        unclaimed = staged - self.store.catalog.all_chunk_ids()
+        self._delete_vectors(unclaimed)
+        return len(unclaimed)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.ingest.deals import load_deal_file
-from advisor.ingest.meta import LoadError, normalise, parse_yaml, read_sidecar, slug
+from advisor.ingest.meta import LoadError, normalise, parse_yaml, read_sidecar, read_text, slug
 from advisor.types import Document
 
 Loaded = tuple[list[Document], list[str]]  # documents, per-record errors (file still ingests)
@@ -27,7 +27,7 @@ def _document(path: Path, text: str, raw: dict[str, Any], *, default_type: str, 
 
 
 def load_markdown(path: Path) -> Loaded:
-    text = _read_text(path)
+    text = read_text(path)
     raw: dict[str, Any] = {}
     match = re.match(r"^---[ \t]*\n(.*?)\n---[ \t]*(?:\n|$)", text, re.S)
     if match:
@@ -39,7 +39,7 @@ def load_markdown(path: Path) -> Loaded:
 
 
 def load_text(path: Path) -> Loaded:
-    text = _read_text(path)
+    text = read_text(path)
     first = next((line.strip() for line in text.splitlines() if line.strip()), path.stem)
     title = first if len(first) <= 120 else path.stem
     return [_document(path, text, {}, default_type="note", title=title)], []
@@ -169,14 +169,6 @@ def load_docx(path: Path) -> Loaded:
         raw["published"] = props.created.date()
     return [_document(path, "\n\n".join(lines), {k: v for k, v in raw.items() if v},
                       default_type="document", title=path.stem.replace("-", " "))], []
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError(path, f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
 
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {

@@ -25,6 +25,26 @@ class LoadError(Exception):
         self.reason = reason
 
 
+# A text file with more than this share of control characters (other than tab, newlines and form feed) is a binary
+# file that happens to decode: refused, not indexed as a document of noise.
+MAX_CONTROL_SHARE = 0.01
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
+def read_text(path: Path) -> str:
+    """A text file's contents as UTF-8, or a LoadError that says what is wrong with it."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    controls = len(_CONTROLS.findall(text))
+    if "\x00" in text or controls > MAX_CONTROL_SHARE * max(1, len(text)):
+        raise LoadError(path, f"looks like a binary file, not text ({controls} control characters); give it the "
+                              "extension of its real format, or remove it")
+    return text
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "doc"
 
