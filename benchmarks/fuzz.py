@@ -45,7 +45,8 @@ def served_requests(url: str) -> dict[str, int]:
 
 def schemathesis(url: str, *, examples: int, seed: int, key: str | None, report: Path) -> dict:
     """One `st run`; its JSON report's figures and the failures it printed."""
-    command = [str(Path(sys.executable).parent / "st"), "--config-file", str(CONFIG), "run", url + "/openapi.json", "-n", str(examples),
+    command = [str(Path(sys.executable).parent / "st"), "--config-file", str(CONFIG), "run", url + "/openapi.json",
+               "-n", str(examples),
                "--checks", "all", "--exclude-checks", EXCLUDED, "--seed", str(seed), "--workers", "1",
                "--no-color", "--report", "json", "--report-json-path", str(report),
                "--generation-database", "none"]
