@@ -122,7 +122,7 @@ def own_server() -> Iterator[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=300, help="test cases per operation and phase")
+    parser.add_argument("--examples", type=int, default=600, help="test cases per operation and phase")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--url", help="a running server (its limits must allow one very busy client)")
     parser.add_argument("--out", type=Path, default=RESULTS)

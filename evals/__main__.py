@@ -4,6 +4,7 @@
                          --suites scifact,cuad --suite-sample N --out DIR]
     python -m evals compare A B [--split dev,test]
     python -m evals report DIR
+    python -m evals leaks [--styles S,S --topics-per-doc N --embedder minilm|hash --out DIR]
 """
 
 from __future__ import annotations
@@ -187,6 +188,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leaks(args: argparse.Namespace) -> int:
+    import json
+
+    from evals.leaks import run as run_leaks
+
+    result = run_leaks(styles=_csv(args.styles) or None, topics_per_doc=args.topics_per_doc, embedder=args.embedder)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result["git_commit"] = _git("rev-parse", "HEAD")
+    (out / "leaks.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("requests", "leaks", "public_leaks", "forged_keys", "source_guesses",
+                                             "topics", "seconds")}, indent=2))
+    print(f"written to {out / 'leaks.json'}", file=sys.stderr)
+    # a public leak fails the run; so does a control that found nothing (the detector would prove nothing)
+    return 0 if result["public_leaks"] == 0 and result["leaks"].get("consultant", 0) > 0 else 1
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from evals.report import rerender
 
@@ -236,6 +254,13 @@ def parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="re-render summary.md and report.html from a run's results.json")
     rep.add_argument("dir")
     rep.set_defaults(func=cmd_report)
+    leaks = sub.add_parser("leaks", help="the adversarial leak suite against a live server (public roles must get "
+                                         "nothing internal; the consultant control must)")
+    leaks.add_argument("--styles", default="", help="comma-separated attack styles (default: all twelve)")
+    leaks.add_argument("--topics-per-doc", type=int, default=3, help="title and section headings per internal doc")
+    leaks.add_argument("--embedder", default="minilm", choices=["minilm", "hash"])
+    leaks.add_argument("--out", default=str(REPO / "evals" / "results" / "leaks"))
+    leaks.set_defaults(func=cmd_leaks)
     return p
 
 
