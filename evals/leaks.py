@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -244,6 +245,7 @@ def server(embedder: str, data_dir: Path | None, keys: dict[str, str],
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def run(*, styles: list[str] | None = None, topics_per_doc: int = 3, embedder: str = "minilm",
