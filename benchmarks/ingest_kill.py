@@ -1,8 +1,8 @@
 """What a crash mid-ingest costs: a large file, killed after some batches are stored, then the re-run.
 
-    python -m benchmarks.ingest_kill [--chunks 2000] [--kill-after 4] [--embedder minilm]
+    python -m benchmarks.ingest_kill [--paragraphs 3000] [--kill-after 3] [--embedder minilm]
 
-Writes one generated text file of about `--chunks` chunks, ingests it uninterrupted into one data dir, and into
+Writes one generated text file of `--paragraphs` paragraphs, ingests it uninterrupted into one data dir, and into
 another with `kill -9` after the `--kill-after`-th batch of vectors is stored (before the file's commit), then
 re-runs there. Records what each run embedded and reused, its time, and whether the two indexes are equal.
 Figures to benchmarks/results/ingest_kill.json.
@@ -49,8 +49,8 @@ def main() -> int:
     from advisor.config import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chunks", type=int, default=2000)
-    parser.add_argument("--kill-after", type=int, default=4, help="batches stored before the kill")
+    parser.add_argument("--paragraphs", type=int, default=3000, help="two make about one chunk")
+    parser.add_argument("--kill-after", type=int, default=3, help="batches stored before the kill")
     parser.add_argument("--embedder", default="minilm", choices=["minilm", "hash"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="advisor-kill-") as scratch:
@@ -59,7 +59,7 @@ def main() -> int:
         corpus.mkdir()
         paragraphs = (f"Clause {i}. The licensee pays milestone {i} when the programme reaches stage {i % 7}, "
                       f"and royalties on net sales in territory {i % 13} step up at threshold {i * 3}. " * 4
-                      for i in range(args.chunks))
+                      for i in range(args.paragraphs))
         body = "\n\n".join(paragraphs)
         (corpus / "long-agreement.md").write_text("---\ntitle: A long agreement\ndoc_id: long-agreement\n"
                                                   f"published: 2025-01-01\naudience: internal\n---\n{body}\n")
@@ -69,7 +69,8 @@ def main() -> int:
         rerun = _ingest(corpus, root / "crashed", args.embedder)
         a, b = _state(root / "clean", args.embedder), _state(root / "crashed", args.embedder)
         figures = {"file_bytes": (corpus / "long-agreement.md").stat().st_size, "embedder": args.embedder,
-                   "batch_chunks": Settings.model_fields["ingest_batch_chunks"].default, "killed_after_batches": args.kill_after, "uninterrupted": clean,
+                   "batch_chunks": Settings.model_fields["ingest_batch_chunks"].default,
+                   "killed_after_batches": args.kill_after, "uninterrupted": clean,
                    "killed": killed, "rerun": rerun, "indexes_equal": a == b and a[0] == a[1],
                    "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
