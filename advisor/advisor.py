@@ -333,6 +333,30 @@ class Advisor:
             hits = self.retriever.search_asks(query, asks, active, self.settings.top_k, timings, vectors=vectors)
         return hits, vectors[0]
 
+    def search(self, query: str, *, audience: Audience = "public", filters: Filters | None = None,
+               k: int | None = None) -> list[Hit]:
+        """The passages retrieval ranks highest for `query`, for `audience`; no answer is composed."""
+        query = (query or "").strip()
+        if not query:
+            raise InputError("query is empty: say what to look for")
+        active = self._filters(audience, filters)
+        vector = self.embedder.embed([query])[0]
+        return self.retriever.search(query, active, k or self.settings.top_k, {}, vector=vector)
+
+    def deals(self, question: str, *, audience: Audience = "public") -> dict[str, Any] | None:
+        """A question over the deal records, computed: the figure, the cited answer, the query as read and the
+        rows behind it (public records only for the public); None when the question is not about the records."""
+        query = self.analytics.parse((question or "").strip())
+        if query is None:
+            return None
+        result = self.analytics.run(query, audience=audience)
+        answer = self.analytics.answer(question, audience=audience)
+        return {"value": result.value, "matched": len(result.rows), "text": answer.text if answer else "",
+                "query": query.model_dump(mode="json"),
+                "rows": [dict(r) for r in (result.shown or result.rows)][:50],
+                "citations": [c.model_dump(include={"n", "doc_id", "title", "url", "published"})
+                              for c in (answer.citations if answer else [])]}
+
     def evidence(self, question: str, *, audience: Audience = "public",
                  history: list[Turn] | None = None) -> dict[str, float] | None:
         """The gate's features for a question as the pipeline reads it (the standalone query, the audience's

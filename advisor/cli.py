@@ -1,4 +1,4 @@
-"""advisor ingest | ask | serve | calibrate | stats | model fetch | corpus check"""
+"""advisor ingest | ask | serve | mcp | calibrate | stats | model fetch | corpus check"""
 
 from __future__ import annotations
 
@@ -137,6 +137,32 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    """The MCP tools over stdio, for an AI assistant that starts this command; the role comes from ADVISOR_MCP_KEY
+    (a key of ADVISOR_API_KEYS), public sources only without one."""
+    import anyio
+
+    from advisor.advisor import Advisor
+    from advisor.mcp_tools import build_mcp
+    from advisor.roles import UnknownKey, resolve_role
+
+    key = os.environ.get("ADVISOR_MCP_KEY") or None
+    try:
+        role = resolve_role(key, settings)
+    except UnknownKey:
+        print("error: ADVISOR_MCP_KEY is not one of ADVISOR_API_KEYS; fix it, or unset it for public sources only",
+              file=sys.stderr)
+        return 2
+    advisor = Advisor.from_settings(settings)
+    advisor.warm_up()
+    print(f"advisor MCP server on stdio as {role}", file=sys.stderr)  # stdout carries the protocol
+    try:
+        anyio.run(build_mcp(advisor, settings, stdio_key=key).run_stdio_async)
+    finally:
+        advisor.close()
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.index.store import IndexStore
 
@@ -230,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int, help="API worker processes (needs ADVISOR_UI_ENABLED=false; default 1)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="the MCP tools (ask, search, deals, get_source) over stdio for an AI assistant; "
+                                   "the role comes from ADVISOR_MCP_KEY")
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("calibrate", help="fit the evidence gate's threshold to this index, from its own documents")
     p.add_argument("--questions", type=int, default=150, help="answerable questions made from sampled chunks")

@@ -29,6 +29,7 @@ from advisor.api.middleware import LimitsAndMetrics
 from advisor.api.schemas import ERROR_RESPONSES, AskBody, ChatBody, FeedbackBody, LeadBody
 from advisor.config import Audience, Settings
 from advisor.limits import Guards, RateLimited
+from advisor.mcp_tools import build_mcp, mcp_http_app
 from advisor.records import NotFound, Records, sqlite_path
 from advisor.roles import Role, UnknownKey, audience_for, can_admin, resolve_role
 from advisor.types import Answer, SourceView, Turn
@@ -63,12 +64,16 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     guards_ = guards or Guards.from_settings(settings)  # one set of per-client limits for the API and the UI
     registry = m.Metrics(model_status=the_advisor_.model_status)
 
+    # the same tools for AI assistants: MCP over streamable HTTP at /mcp, keys and limits as for the REST API
+    mcp_server = build_mcp(the_advisor_, settings, guards=guards_)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202 - FastAPI's lifespan protocol
         await run_in_threadpool(the_advisor_.warm_up)
         state["advisor"], state["records"] = the_advisor_, records_
         state["answering"] = anyio.CapacityLimiter(settings.answer_concurrency)
-        yield
+        async with mcp_server.session_manager.run():
+            yield
         await run_in_threadpool(the_advisor_.close)
 
     app = FastAPI(title="advisor", version=__version__, lifespan=lifespan, responses=ERROR_RESPONSES,
@@ -283,6 +288,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             raise NotFound(f"document {doc_id} not found")
         return {"status": "deleted", "doc_id": doc_id, "chunks_removed": removed}
 
+    app.router.routes.extend(mcp_http_app(mcp_server, settings).routes)
     ui_mounted = _mount_ui(app, settings, the_advisor_, records_, guards_)
     app.openapi = _errors_as_json(app.openapi)  # type: ignore[method-assign]
     return app
