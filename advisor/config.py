@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     failed_key_attempts: int = 5
     failed_key_window_s: float = 600.0
     ui_enabled: bool = True
+    # the questions a prospect is offered first, in the UI and the website widget
+    starters: list[str] = Field(default_factory=lambda: [
+        "What did AstraZeneca agree with CSPC in 2025?", "Is Japan a better base than China for an Asia strategy?",
+        "What is the status of the BIOSECURE Act?", "How can we engage in AI partnerships without IP exposure?"])
+    # the website widget's default title (a page may set data-title on the script tag)
+    widget_title: str = "Ask Meridian"
     host: str = "127.0.0.1"
     port: int = 8000
     # API worker processes; more than one needs ui_enabled=false (the UI's sessions live in one process)

@@ -41,12 +41,6 @@ log = logging.getLogger(__name__)
 
 FIRM = "Meridian Asia Advisory"
 TAGLINE = "Cited answers on partnering with pharma and biotech in Asia, drawn from our research and deal records."
-STARTERS = (
-    "What did AstraZeneca agree with CSPC in 2025?",
-    "Is Japan a better base than China for an Asia strategy?",
-    "What is the status of the BIOSECURE Act?",
-    "How can we engage in AI partnerships without IP exposure?",
-)
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 CONCURRENCY = 8  # questions answered at once; the advisor is read-only while serving
 
@@ -276,7 +270,7 @@ def _prospect_tab(cb: Callbacks) -> None:
         with gr.Column(scale=7, elem_classes="mr-chat-col"):
             chat = gr.Chatbot(elem_id="chat", show_label=False, height=560, buttons=["copy"],
                               feedback_options=None, latex_delimiters=[], layout="bubble",
-                              examples=[{"text": q} for q in STARTERS],
+                              examples=[{"text": q} for q in cb.settings.starters],
                               placeholder="### How can we help?\nAsk about partnering with pharma and biotech "
                                           "in Asia, or start with one of these questions.")
             with gr.Row(elem_classes="mr-ask-row", equal_height=True):

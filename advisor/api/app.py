@@ -4,6 +4,7 @@ the Advisor and Records; no retrieval, SQL or prompt logic lives here."""
 
 # No `from __future__ import annotations` here: FastAPI must resolve the locally defined dependency
 # aliases in route signatures at definition time.
+import functools
 import hashlib
 import itertools
 import json
@@ -204,6 +205,12 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             out["model"] = model
         return out
 
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget() -> Response:
+        """The website widget: one <script> tag on any page (see ui/widget/widget.js)."""
+        return Response(_widget_script(settings), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=300"})
+
     @app.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(registry.render(), media_type=m.CONTENT_TYPE)
@@ -329,6 +336,19 @@ def _mount_ui(app: FastAPI, settings: Settings, advisor: Advisor, records: Recor
         return False
     mount_ui(app, advisor, records, settings, path="/ui", guards=guards)  # with the firm's theme and CSS
     return True
+
+
+WIDGET = Path(__file__).resolve().parents[2] / "ui" / "widget" / "widget.js"
+
+
+@functools.cache
+def _widget_script_for(title: str, starters: tuple[str, ...]) -> str:
+    config = json.dumps({"title": title, "starters": list(starters)}).replace("</", "<\\/")
+    return WIDGET.read_text(encoding="utf-8").replace("/*CONFIG*/{}", config, 1)
+
+
+def _widget_script(settings: Settings) -> str:
+    return _widget_script_for(settings.widget_title, tuple(settings.starters))
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
