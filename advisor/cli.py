@@ -1,4 +1,4 @@
-"""advisor ingest | ask | serve | mcp | calibrate | stats | model fetch | corpus check"""
+"""advisor ingest | ask | serve | mcp | corrections | calibrate | stats | model fetch | corpus check"""
 
 from __future__ import annotations
 
@@ -163,6 +163,30 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_corrections(args: argparse.Namespace, settings: Settings) -> int:
+    """List consultants' corrections, or accept or reject one (accepted ones are harvested as regression tests)."""
+    from advisor.records import NotFound, Records, records_path
+
+    records = Records(records_path(settings.records_url, settings.data_dir))
+    if args.action in ("accept", "reject"):
+        if not args.id:
+            print(f"error: `advisor corrections {args.action} ID`: give the correction's id", file=sys.stderr)
+            return 2
+        try:
+            records.review_correction(args.id, accept=args.action == "accept")
+        except NotFound as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"correction {args.id} {args.action}ed" + ("; `python -m evals harvest` adds it to the regression set"
+                                                         if args.action == "accept" else ""))
+        return 0
+    for c in records.corrections(None if args.status == "all" else args.status):
+        wanted = "sources don't cover this" if c["uncovered"] else "; ".join(c["facts"])
+        print(f"{c['id']}  [{c['status']}] {c['audience']}: {c['question']}\n    should state: {wanted}"
+              + (f" (source {c['source']})" if c["source"] else ""))
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from advisor.index.store import IndexStore
 
@@ -260,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mcp", help="the MCP tools (ask, search, deals, get_source) over stdio for an AI assistant; "
                                    "the role comes from ADVISOR_MCP_KEY")
     p.set_defaults(func=cmd_mcp)
+
+    p = sub.add_parser("corrections", help="consultants' corrections of answers: list, accept or reject them")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "accept", "reject"])
+    p.add_argument("id", nargs="?", help="the correction to accept or reject")
+    p.add_argument("--status", default="pending", choices=["pending", "accepted", "rejected", "all"])
+    p.set_defaults(func=cmd_corrections)
 
     p = sub.add_parser("calibrate", help="fit the evidence gate's threshold to this index, from its own documents")
     p.add_argument("--questions", type=int, default=150, help="answerable questions made from sampled chunks")

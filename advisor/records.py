@@ -23,6 +23,10 @@ CREATE TABLE IF NOT EXISTS answers (id TEXT PRIMARY KEY, conversation_id TEXT NO
 CREATE INDEX IF NOT EXISTS answers_conversation ON answers(conversation_id);
 CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL,
                                      created REAL NOT NULL, rating TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS corrections (id TEXT PRIMARY KEY, answer_id TEXT NOT NULL, created REAL NOT NULL,
+                                        facts TEXT NOT NULL, source TEXT NOT NULL, uncovered INTEGER NOT NULL,
+                                        note TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+                                        reviewed REAL);
 CREATE TABLE IF NOT EXISTS leads (id TEXT PRIMARY KEY, created REAL NOT NULL, name TEXT NOT NULL,
                                   email TEXT NOT NULL, company TEXT NOT NULL, consent INTEGER NOT NULL,
                                   conversation_id TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '');
@@ -39,6 +43,11 @@ def sqlite_path(url: str) -> Path:
     if "://" in url:
         raise ValueError(f"records URL {url!r} is not supported: use sqlite:///path/to/records.db")
     return Path(url)
+
+
+def records_path(records_url: str | None, data_dir: Path) -> Path:
+    """Where the records live: ADVISOR_RECORDS_URL, or records.sqlite3 in the data dir."""
+    return sqlite_path(records_url or str(data_dir / "records.sqlite3"))
 
 
 class Records:
@@ -87,6 +96,50 @@ class Records:
     def feedback(self, answer_id: str) -> list[dict[str, Any]]:
         rows = self._run("SELECT rating, reason, created FROM feedback WHERE answer_id=? ORDER BY id", (answer_id,))
         return [{"rating": r, "reason": why, "created": c} for r, why, c in rows]
+
+    def add_correction(self, answer_id: str, *, facts: list[str], source: str = "", uncovered: bool = False,
+                       note: str = "") -> str:
+        """What a right answer would have said: the facts it must state and the source that holds them, or that it
+        should have said the sources don't cover the question. Pending until reviewed (`review_correction`)."""
+        facts = [f.strip() for f in facts if f.strip()]
+        if uncovered and facts:
+            raise ValueError("a correction either lists the facts a right answer states or says the sources don't "
+                             "cover the question, not both")
+        if not (uncovered or facts):
+            raise ValueError("a correction needs the facts a right answer must state (one per line), or 'should "
+                             "have said our sources don't cover this'")
+        self.answer(answer_id)  # raises NotFound
+        correction_id = uuid.uuid4().hex
+        self._run("INSERT INTO corrections (id, answer_id, created, facts, source, uncovered, note) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)", (correction_id, answer_id, time.time(), json.dumps(facts),
+                                                   source.strip(), int(uncovered), note.strip()))
+        return correction_id
+
+    def review_correction(self, correction_id: str, *, accept: bool) -> None:
+        rows = self._run("SELECT 1 FROM corrections WHERE id=?", (correction_id,))
+        if not rows:
+            raise NotFound(f"correction {correction_id} not found; `advisor corrections` lists them")
+        self._run("UPDATE corrections SET status=?, reviewed=? WHERE id=?",
+                  ("accepted" if accept else "rejected", time.time(), correction_id))
+
+    def corrections(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Corrections with the question they correct: its text, audience and the conversation before it."""
+        rows = self._run("SELECT c.id, c.answer_id, c.created, c.facts, c.source, c.uncovered, c.note, c.status, "
+                         "a.question, a.conversation_id, a.created, v.audience FROM corrections c "
+                         "JOIN answers a ON a.id = c.answer_id JOIN conversations v ON v.id = a.conversation_id "
+                         + ("WHERE c.status=? " if status else "") + "ORDER BY c.created",
+                         (status,) if status else ())
+        out = []
+        for cid, answer_id, created, facts, source, uncovered, note, state, question, conversation, asked, aud in rows:
+            earlier = self._run("SELECT question, answer FROM answers WHERE conversation_id=? AND created<? "
+                                "ORDER BY created", (conversation, asked))
+            history = [turn for q, a in earlier for turn in ({"role": "user", "content": q},
+                                                              {"role": "assistant",
+                                                               "content": json.loads(a).get("text", "")})]
+            out.append({"id": cid, "answer_id": answer_id, "created": created, "facts": json.loads(facts),
+                        "source": source, "uncovered": bool(uncovered), "note": note, "status": state,
+                        "question": question, "audience": aud, "history": history})
+        return out
 
     def add_lead(self, *, name: str, email: str, company: str, consent: bool, conversation_id: str = "",
                  message: str = "") -> str:

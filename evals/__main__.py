@@ -4,6 +4,7 @@
                          --suites scifact,cuad --suite-sample N --out DIR]
     python -m evals compare A B [--split dev,test]
     python -m evals report DIR
+    python -m evals harvest [--records PATH --out evals/sets/regressions.jsonl]
     python -m evals leaks [--styles S,S --topics-per-doc N --embedder minilm|hash --out DIR]
 """
 
@@ -132,7 +133,8 @@ def inhouse_questions(args: argparse.Namespace) -> tuple[list[dict[str, Any]], d
     try:
         splits = runner.parse_splits(args.split)
         pool, skipped = runner.load_splits(splits, qa_set=Path(args.set), new_user_set=Path(args.new_user_set),
-                                           fresh_dev_set=Path(args.fresh_dev_set))
+                                           fresh_dev_set=Path(args.fresh_dev_set),
+                                           regressions_set=Path(args.regressions_set))
         questions = runner.select(pool, sample=args.sample, seed=args.seed,
                                   types=_csv(args.types) if args.types else None)
     except ValueError as exc:
@@ -144,7 +146,8 @@ def inhouse_questions(args: argparse.Namespace) -> tuple[list[dict[str, Any]], d
     counts = {s: sum(q["split"] == s for q in questions) for s in splits}
     info: dict[str, Any] = {"splits": {s: n for s, n in counts.items() if n}, "skipped": skipped,
                             "n_questions": len(questions)}
-    for split, path in (("new_user", Path(args.new_user_set)), ("fresh_dev", Path(args.fresh_dev_set))):
+    for split, path in (("new_user", Path(args.new_user_set)), ("fresh_dev", Path(args.fresh_dev_set)),
+                        ("regressions", Path(args.regressions_set))):
         if counts.get(split):
             info[f"{split}_set"] = str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
             info[f"{split}_set_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -205,6 +208,20 @@ def cmd_leaks(args: argparse.Namespace) -> int:
     return 0 if result["public_leaks"] == 0 and result["leaks"].get("consultant", 0) > 0 else 1
 
 
+def cmd_harvest(args: argparse.Namespace) -> int:
+    from advisor.config import load_settings
+    from advisor.records import Records, records_path
+    from evals.harvest import harvest
+
+    settings = load_settings(args.config)
+    records = Records(Path(args.records) if args.records else records_path(settings.records_url, settings.data_dir))
+    added = harvest(records, Path(args.out))
+    for row in added:
+        print(f"{row['id']}: {row['question']}")
+    print(f"{len(added)} regression question(s) added to {args.out}", file=sys.stderr)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from evals.report import rerender
 
@@ -234,6 +251,8 @@ def parser() -> argparse.ArgumentParser:
                      help="the new-user set (the new_user split; skipped with a message when absent)")
     run.add_argument("--fresh-dev-set", default=str(REPO / "evals" / "sets" / "fresh_dev.jsonl"),
                      help="the fresh dev set (the fresh_dev split; skipped with a message when absent)")
+    run.add_argument("--regressions-set", default=str(REPO / "evals" / "sets" / "regressions.jsonl"),
+                     help="consultants' accepted corrections (the regressions split; `python -m evals harvest`)")
     run.add_argument("--out", default="", help="output folder (default evals/results/<timestamp>)")
     run.add_argument("--data-dir", default="", help="advisor index folder (default: the settings' data_dir)")
     run.add_argument("--config", default=None, help="advisor settings TOML")
@@ -254,6 +273,12 @@ def parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="re-render summary.md and report.html from a run's results.json")
     rep.add_argument("dir")
     rep.set_defaults(func=cmd_report)
+    har = sub.add_parser("harvest", help="accepted corrections -> evals/sets/regressions.jsonl (the regressions "
+                                         "split)")
+    har.add_argument("--records", default="", help="the records database (default: the settings' records)")
+    har.add_argument("--out", default=str(REPO / "evals" / "sets" / "regressions.jsonl"))
+    har.add_argument("--config", default=None, help="advisor settings TOML")
+    har.set_defaults(func=cmd_harvest)
     leaks = sub.add_parser("leaks", help="the adversarial leak suite against a live server (public roles must get "
                                          "nothing internal; the consultant control must)")
     leaks.add_argument("--styles", default="", help="comma-separated attack styles (default: all twelve)")

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 QA_SET = REPO / "evals" / "sets" / "advisor_qa.jsonl"
 NEW_USER_SET = REPO / "evals" / "sets" / "new_user.jsonl"
 FRESH_DEV_SET = REPO / "evals" / "sets" / "fresh_dev.jsonl"
+REGRESSIONS_SET = REPO / "evals" / "sets" / "regressions.jsonl"
 MARKERS_FILE = REPO / "corpus" / "internal_markers.txt"
 RETRIEVE_K = 10
 TYPES = ("simple_fact", "comparison", "aggregation", "set_list", "multi_hop", "time_sensitive", "false_premise",
@@ -36,11 +37,13 @@ TYPES = ("simple_fact", "comparison", "aggregation", "set_list", "multi_hop", "t
 NEW_USER_TYPES = ("explanation", "status")
 KNOWN_TYPES = TYPES + NEW_USER_TYPES
 # dev and fresh_dev: where rules, weights and thresholds are chosen; test and new_user: reported, never mined
-SPLITS = ("dev", "test", "new_user", "fresh_dev")
+# regressions: consultants' accepted corrections (evals/harvest.py), each a case that once failed
+SPLITS = ("dev", "test", "new_user", "fresh_dev", "regressions")
 NEW_USER_PREFIX = "nu-"
 FRESH_DEV_PREFIX = "fd-"
+REGRESSION_PREFIX = "reg-"
 # the splits that are a set of their own, by id prefix
-SET_SPLITS = {NEW_USER_PREFIX: "new_user", FRESH_DEV_PREFIX: "fresh_dev"}
+SET_SPLITS = {NEW_USER_PREFIX: "new_user", FRESH_DEV_PREFIX: "fresh_dev", REGRESSION_PREFIX: "regressions"}
 # metrics averaged over the questions where they are defined, in report order
 MEAN_METRICS = ("recall@5", "recall@10", "mrr", "ndcg@10", "correct", "fact_recall", "citation_precision",
                 "citation_recall", "passed", "answer_words", "false_refusal", "fragment_rate", "restatement_rate",
@@ -135,14 +138,17 @@ def parse_splits(value: str) -> list[str]:
 
 
 def load_splits(splits: Sequence[str], *, qa_set: Path = QA_SET, new_user_set: Path = NEW_USER_SET,
-                fresh_dev_set: Path = FRESH_DEV_SET) -> tuple[list[dict[str, Any]], list[str]]:
+                fresh_dev_set: Path = FRESH_DEV_SET,
+                regressions_set: Path = REGRESSIONS_SET) -> tuple[list[dict[str, Any]], list[str]]:
     """The questions of the given splits (dev and test from `qa_set`, new_user from `new_user_set`, fresh_dev
-    from `fresh_dev_set`), and a message for each split skipped because its file is missing."""
+    from `fresh_dev_set`, regressions from `regressions_set`), and a message for each split skipped because its
+    file is missing."""
     questions: list[dict[str, Any]] = []
     skipped: list[str] = []
     if {"dev", "test"} & set(splits):
         questions += [q for q in load_questions(qa_set) if q["split"] in splits]
-    for split, path in (("new_user", new_user_set), ("fresh_dev", fresh_dev_set)):
+    for split, path in (("new_user", new_user_set), ("fresh_dev", fresh_dev_set),
+                        ("regressions", regressions_set)):
         if split not in splits:
             continue
         if not path.is_file():

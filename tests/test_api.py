@@ -266,6 +266,21 @@ def test_admin_ingests_and_deletes(server: str, tmp_path: Path) -> None:
     assert httpx.get(server + "/v1/sources/temp-note", headers={"X-API-Key": ADMIN}).status_code == 404
 
 
+def test_an_ingest_by_another_process_is_answered_without_an_error(
+        server: str, api_env: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """The CLI writes the index the server reads (embedded Chroma): the first question after it is still a 200
+    (Chroma's first read of the new vectors fails in the serving process; retrieval takes the ANN path that time)."""
+    _, env = api_env
+    _ask(server, "What did AstraZeneca agree with CSPC?")  # the server holds the vectors of the index as it was
+    write_article(tmp_path, "lotus-note", "Lotus Biologics signed a $75m upfront antibody licence with Heron in 2025.")
+    done = subprocess.run([sys.executable, "-m", "advisor.cli", "ingest", str(tmp_path)], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    answers = [_ask(server, "What did Lotus Biologics sign with Heron?") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "$75m" in answers[-1].json()["text"]
+
+
 def test_metrics_and_cors(server: str) -> None:
     _ask(server, "What did AstraZeneca agree with CSPC?")
     text = httpx.get(server + "/metrics").text

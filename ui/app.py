@@ -32,6 +32,7 @@ from ui.session import (
     open_citation,
     parse_link,
     request_call,
+    send_correction,
     send_feedback,
     stream_answer,
 )
@@ -247,6 +248,15 @@ class Callbacks:
         session.require()
         return self._rate(session.draft, "down", reason)
 
+    @guarded(outputs=5)
+    def correct_draft(self, facts: str, source: str, uncovered: bool, reason: str,
+                      session: ConsultantSession) -> tuple[Any, ...]:
+        """Not helpful, with what a right answer would have said: kept for review, then a regression question."""
+        session.require()
+        send_correction(self.records, session.draft, facts=facts, source=source, uncovered=uncovered, note=reason)
+        return "", "", False, "", render.status("Correction saved for review; once accepted it becomes a "
+                                                "regression test.", "ok")
+
 
 # layout -------------------------------------------------------------------------------------------
 def _header() -> None:
@@ -397,6 +407,14 @@ def _drafting_column(cb: Callbacks, session: gr.State, filters: list[Any]) -> li
                 up, down = _feedback_buttons("draft")
                 reason = gr.Textbox(show_label=False, placeholder="Optional: what should be better?", scale=4,
                                     elem_id="draft-reason", max_lines=1, container=False)
+            with gr.Accordion("Not helpful? Correct it", open=False, elem_id="draft-correction"):
+                facts = gr.Textbox(label="Facts a right answer must state (one per line)", lines=3,
+                                   elem_id="correction-facts")
+                holder = gr.Textbox(label="The source that holds them (document id)", max_lines=1,
+                                    elem_id="correction-source")
+                uncovered = gr.Checkbox(label="It should have said our sources don't cover this",
+                                        elem_id="correction-uncovered")
+                save = gr.Button("Save correction", size="sm", elem_id="correction-save")
             action_status = gr.HTML("", elem_id="action-status")
     with gr.Column(elem_classes="mr-card"):
         _title("Cited passages")
@@ -407,6 +425,8 @@ def _drafting_column(cb: Callbacks, session: gr.State, filters: list[Any]) -> li
     to_doc.click(cb.export_docx, [text, session], [file, action_status], api_visibility="private")
     up.click(cb.rate_draft_up, [reason, session], [reason, action_status], api_visibility="private")
     down.click(cb.rate_draft_down, [reason, session], [reason, action_status], api_visibility="private")
+    save.click(cb.correct_draft, [facts, holder, uncovered, reason, session],
+               [facts, holder, uncovered, reason, action_status], api_visibility="private")
     return [text, sources, file, draft_status]
 
 

@@ -135,6 +135,21 @@ def send_feedback(records: Records, answer: Answer | None, rating: Literal["up",
     records.add_feedback(answer.answer_id, rating, (reason or "").strip()[:2000])
 
 
+def send_correction(records: Records, answer: Answer | None, *, facts: str, source: str, uncovered: bool,
+                    note: str) -> str:
+    """A "not helpful" with what a right answer would have said; returns the correction's id. Reviewed
+    corrections become regression questions (`python -m evals harvest`)."""
+    if answer is None or not answer.answer_id:
+        raise InputError("there is no draft to correct yet: draft an answer first")
+    try:
+        records.add_feedback(answer.answer_id, "down", (note or "").strip()[:2000])
+        return records.add_correction(answer.answer_id, facts=(facts or "").splitlines()[:20],
+                                      source=(source or "").strip()[:200], uncovered=bool(uncovered),
+                                      note=(note or "").strip()[:2000])
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
 def request_call(records: Records, session: ChatSession, *, name: str, email: str, company: str, message: str,
                  consent: bool) -> str:
     """Store a visitor's request to talk to a consultant with their conversation; returns the thank-you line."""

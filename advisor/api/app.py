@@ -31,7 +31,7 @@ from advisor.api.schemas import ERROR_RESPONSES, AskBody, ChatBody, FeedbackBody
 from advisor.config import Audience, Settings
 from advisor.limits import Guards, RateLimited
 from advisor.mcp_tools import build_mcp, mcp_http_app
-from advisor.records import NotFound, Records, sqlite_path
+from advisor.records import NotFound, Records, records_path
 from advisor.roles import Role, UnknownKey, audience_for, can_admin, resolve_role
 from advisor.types import Answer, SourceView, Turn
 
@@ -60,7 +60,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
                guards: Guards | None = None) -> FastAPI:
     # cheap to build (models load in warm_up), so the UI can be handed the same objects at once
     the_advisor_ = advisor or Advisor.from_settings(settings)
-    records_ = records or Records(sqlite_path(settings.records_url or str(settings.data_dir / "records.sqlite3")))
+    records_ = records or Records(records_path(settings.records_url, settings.data_dir))
     state: dict[str, Any] = {}
     guards_ = guards or Guards.from_settings(settings)  # one set of per-client limits for the API and the UI
     registry = m.Metrics(model_status=the_advisor_.model_status)
@@ -262,8 +262,18 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
 
     @app.post("/v1/feedback")
     async def feedback(body: FeedbackBody, who: Caller) -> dict[str, str]:
+        correction = body.correction
+        if correction and audience_for(who) != "internal":
+            raise ApiError(403, "corrections need a consultant API key")
+        if correction and body.rating != "down":
+            raise ApiError(422, "a correction goes with rating 'down'")
         the_records().add_feedback(body.answer_id, body.rating, body.reason)
-        return {"status": "recorded"}
+        if correction is None:
+            return {"status": "recorded"}
+        correction_id = the_records().add_correction(
+            body.answer_id, facts=correction.facts, source=correction.source, uncovered=correction.uncovered,
+            note=correction.note or body.reason)
+        return {"status": "recorded", "correction_id": correction_id}
 
     @app.post("/v1/leads")
     async def lead(body: LeadBody, who: Caller) -> dict[str, str]:

@@ -56,12 +56,35 @@ class AskBody(BaseModel):
     writer: Literal["extractive", "llm"] | None = None
 
 
+class CorrectionBody(BaseModel):
+    """What a right answer would have said (consultants only): the facts it must state and the source that holds
+    them, or `uncovered`: it should have said the sources don't cover the question. Reviewed corrections become
+    regression questions (`python -m evals harvest`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: list[str] = Field(default_factory=list, max_length=20)
+    source: str = Field(default="", max_length=200, description="the document id that holds the facts")
+    uncovered: bool = False
+    note: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CorrectionBody:
+        facts = [f for f in self.facts if f.strip()]
+        if bool(facts) == self.uncovered:
+            raise ValueError("give the facts a right answer must state, or uncovered: true (not both)")
+        if any(len(f) > 300 for f in facts):
+            raise ValueError("each fact is at most 300 characters: a number, a name, a short phrase")
+        return self
+
+
 class FeedbackBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer_id: str = Field(min_length=1, max_length=64)
     rating: Literal["up", "down"]
     reason: str = Field(default="", max_length=2000)
+    correction: CorrectionBody | None = None
 
 
 class LeadBody(BaseModel):

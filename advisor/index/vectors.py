@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -13,6 +13,7 @@ import numpy as np
 from advisor.types import MetaValue
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 Where = dict[str, Any]
 
 
@@ -47,10 +48,27 @@ class ChromaIndex:
 
     _PAGE = 5000
 
-    def __init__(self, collection: Any, *, store_documents: bool = False) -> None:
+    def __init__(self, collection: Any, *, store_documents: bool = False,
+                 reopen: Callable[[], Any] | None = None) -> None:
         self._col = collection
         # texts live in the catalog; keeping a copy in Chroma (and its full-text index) is optional
         self.store_documents = store_documents
+        self._reopen = reopen
+
+    def _read(self, read: Callable[[], T]) -> T:
+        """A read; when the embedded store fails it because another process (`advisor ingest` while the server
+        runs) wrote the files under it ("Error finding id", and it stays failing), the store is opened afresh
+        from disk once and the read repeated."""
+        from chromadb.errors import InternalError
+
+        try:
+            return read()
+        except InternalError as exc:
+            if self._reopen is None:
+                raise
+            log.warning("Chroma's view of the index is stale (%s): opening it again from disk", exc)
+            self._col = self._reopen()
+            return read()
 
     @classmethod
     def open(cls, *, path: Path | None = None, url: str | None = None, name: str = "advisor",
@@ -71,7 +89,24 @@ class ChromaIndex:
         collection = client.get_or_create_collection(
             name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
-        return cls(collection, store_documents=store_documents)
+        if url or path is None:
+            return cls(collection, store_documents=store_documents)
+        where = str(path)
+
+        def reopen() -> Any:
+            # Chroma shares one System per path in a process and keeps serving its stale one: retire it (its
+            # private registry; pinned chromadb<2) so the next client reads the files as they are now
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            system = SharedSystemClient._identifier_to_system.pop(where, None)
+            SharedSystemClient._identifier_to_refcount.pop(where, None)
+            if system is not None:
+                system.stop()
+            fresh = chromadb.PersistentClient(path=where, settings=chroma_settings)
+            return fresh.get_or_create_collection(name=name, metadata={"hnsw:space": "cosine"},
+                                                  embedding_function=None)
+
+        return cls(collection, store_documents=store_documents, reopen=reopen)
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
                metas: Sequence[dict[str, MetaValue]]) -> None:
@@ -92,8 +127,8 @@ class ChromaIndex:
             self._col.update(ids=list(ids[lo:hi]), metadatas=[_chroma_meta(m) for m in metas[lo:hi]])
 
     def query(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[tuple[str, float]]:
-        result = self._col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
-                                 where=where or None, include=["distances"])
+        result = self._read(lambda: self._col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                                                    n_results=k, where=where or None, include=["distances"]))
         ids = result["ids"][0] if result["ids"] else []
         distances = result["distances"][0] if result.get("distances") else []
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
@@ -102,7 +137,10 @@ class ChromaIndex:
         out: set[str] = set()
         offset = 0
         while True:
-            batch = self._col.get(include=[], limit=self._PAGE, offset=offset)["ids"]
+            def page(at: int = offset) -> Any:  # reads self._col when called: a reopened store is the one read
+                return self._col.get(include=[], limit=self._PAGE, offset=at)
+
+            batch = self._read(page)["ids"]
             out.update(batch)
             if len(batch) < self._PAGE:
                 return out
@@ -111,8 +149,8 @@ class ChromaIndex:
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
-        got = self._col.get(ids=list(ids), include=["embeddings"])
+        got = self._read(lambda: self._col.get(ids=list(ids), include=["embeddings"]))
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
 
     def count(self) -> int:
-        return int(self._col.count())
+        return int(self._read(self._col.count))
