@@ -380,6 +380,19 @@ def test_a_consultant_drafts_edits_exports_and_rates(page: Page, served: Served)
     page.click("#draft-up")
     expect(page.locator("#action-status .status-ok")).to_contain_text("Thank you")
     assert [f["rating"] for f in served.records.feedback(draft.answer_id or "")] == ["up"]
+
+    page.click("#draft-correction button")  # "Not helpful? Correct it"
+    page.click("#correction-save")
+    expect(page.locator("#action-status .status-error")).to_contain_text("facts a right answer must state")
+    page.fill("#correction-facts textarea", "1.5%\nthe partner in charge")
+    page.fill("#correction-source input", "fee-playbook")
+    page.click("#correction-save")
+    expect(page.locator("#action-status .status-ok")).to_contain_text("becomes a regression test")
+    expect(page.locator("#correction-facts textarea")).to_have_value("")
+    [correction] = served.records.corrections("pending")
+    assert correction["facts"] == ["1.5%", "the partner in charge"] and correction["source"] == "fee-playbook"
+    assert correction["answer_id"] == draft.answer_id and correction["audience"] == "internal"
+    shot(page, "10-correction")
     page.click("#lock")
     expect(page.locator("#signin")).to_be_visible()
     expect(page.locator("#workspace")).to_be_hidden()
