@@ -40,12 +40,17 @@ $(STAMP): pyproject.toml Makefile $(LLAMA_WHEELS)/.built | $(PY)
 
 install: $(STAMP)
 
-# Headless Chromium for the UI tests (Debian packages; needs root, as on CI and the dev machines).
+# Headless Chromium for the UI tests and PostgreSQL for the shared-database tests (Debian packages; needs root,
+# as on CI and the dev machines). Tests that need one that is missing are skipped with a message.
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "chromium is not installed and cannot be installed here: the UI tests will be skipped"; fi; }
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "PostgreSQL is not installed and cannot be installed here: its tests will be skipped"; fi; }
 
 ingest: install
 	$(VENV)/bin/advisor ingest $(CORPUS)

@@ -1,4 +1,4 @@
-"""advisor ingest | ask | serve | mcp | corrections | calibrate | stats | model fetch | corpus check"""
+"""advisor ingest | ask | serve | mcp | corrections | db upgrade | calibrate | stats | model fetch | corpus check"""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def cmd_corrections(args: argparse.Namespace, settings: Settings) -> int:
     """List consultants' corrections, or accept or reject one (accepted ones are harvested as regression tests)."""
     from advisor.records import NotFound, Records, records_path
 
-    records = Records(records_path(settings.records_url, settings.data_dir))
+    records = Records(records_path(settings))
     if args.action in ("accept", "reject"):
         if not args.id:
             print(f"error: `advisor corrections {args.action} ID`: give the correction's id", file=sys.stderr)
@@ -184,6 +184,26 @@ def cmd_corrections(args: argparse.Namespace, settings: Settings) -> int:
         wanted = "sources don't cover this" if c["uncovered"] else "; ".join(c["facts"])
         print(f"{c['id']}  [{c['status']}] {c['audience']}: {c['question']}\n    should state: {wanted}"
               + (f" (source {c['source']})" if c["source"] else ""))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the shared database's schema up to date (servers also do it when they start)."""
+    from advisor.db import engine_for, upgrade, version
+    from advisor.records import records_path
+
+    url = records_path(settings)
+    engine = engine_for(url)
+    try:
+        applied = upgrade(engine)
+        where = engine.url.render_as_string(hide_password=True)
+        print(f"{where}: schema version {version(engine)}"
+              + (f" (applied {', '.join(map(str, applied))})" if applied else " (up to date)"))
+    except Exception as exc:  # noqa: BLE001 - a database that can't be reached: say which and why
+        print(f"error: cannot upgrade {engine.url.render_as_string(hide_password=True)}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -290,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", nargs="?", help="the correction to accept or reject")
     p.add_argument("--status", default="pending", choices=["pending", "accepted", "rejected", "all"])
     p.set_defaults(func=cmd_corrections)
+
+    p = sub.add_parser("db", help="the shared database (ADVISOR_DATABASE_URL): `advisor db upgrade` applies its "
+                                  "schema migrations")
+    p.add_argument("action", choices=["upgrade"])
+    p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("calibrate", help="fit the evidence gate's threshold to this index, from its own documents")
     p.add_argument("--questions", type=int, default=150, help="answerable questions made from sampled chunks")

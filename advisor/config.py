@@ -96,7 +96,10 @@ class Settings(BaseSettings):
 
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
-    # conversations, feedback and leads (sqlite:///path; default: <data_dir>/records.sqlite3)
+    # the shared database: postgresql://user:password@host:5432/db puts the records (conversations, answers,
+    # feedback, corrections, leads) where every replica sees them; default: SQLite files under the data dir
+    database_url: str | None = None
+    # the records' database alone (sqlite:///path or postgresql://…); overrides database_url for them
     records_url: str | None = None
 
     # serving

@@ -1,72 +1,59 @@
-"""What people asked and said: conversations, answers, feedback and leads, in SQLite.
+"""What people asked and said: conversations, answers, feedback, corrections and leads.
 
-`ADVISOR_RECORDS_URL` picks the database (`sqlite:///path/to.db`); the default lives in the data dir.
+In SQLite under the data dir by default; ADVISOR_DATABASE_URL=postgresql://… shares them between replicas
+(ADVISOR_RECORDS_URL, older, still picks the records' database alone). The schema is `advisor.db`'s migrations.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import text
+
+from advisor.db import database_url, engine_for, upgrade
 from advisor.types import Answer
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, created REAL NOT NULL, audience TEXT NOT NULL,
-                                          role TEXT NOT NULL, client TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS answers (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, created REAL NOT NULL,
-                                    question TEXT NOT NULL, answer TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS answers_conversation ON answers(conversation_id);
-CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL,
-                                     created REAL NOT NULL, rating TEXT NOT NULL, reason TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS corrections (id TEXT PRIMARY KEY, answer_id TEXT NOT NULL, created REAL NOT NULL,
-                                        facts TEXT NOT NULL, source TEXT NOT NULL, uncovered INTEGER NOT NULL,
-                                        note TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
-                                        reviewed REAL);
-CREATE TABLE IF NOT EXISTS leads (id TEXT PRIMARY KEY, created REAL NOT NULL, name TEXT NOT NULL,
-                                  email TEXT NOT NULL, company TEXT NOT NULL, consent INTEGER NOT NULL,
-                                  conversation_id TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '');
-"""
+if TYPE_CHECKING:
+    from advisor.config import Settings
 
 
 class NotFound(LookupError):
     """An id that does not exist (or that this caller may not see)."""
 
 
-def sqlite_path(url: str) -> Path:
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///"))
-    if "://" in url:
-        raise ValueError(f"records URL {url!r} is not supported: use sqlite:///path/to/records.db")
-    return Path(url)
-
-
-def records_path(records_url: str | None, data_dir: Path) -> Path:
-    """Where the records live: ADVISOR_RECORDS_URL, or records.sqlite3 in the data dir."""
-    return sqlite_path(records_url or str(data_dir / "records.sqlite3"))
+def records_path(settings: Settings) -> str:
+    """Where the records live, as a SQLAlchemy URL: ADVISOR_RECORDS_URL, else ADVISOR_DATABASE_URL, else
+    records.sqlite3 in the data dir."""
+    return database_url(settings.records_url or settings.database_url, settings.data_dir)
 
 
 class Records:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; a power cut may lose the last write
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+    """`where`: a SQLite file, or a database URL (records_path). The schema is brought up to date on opening."""
+
+    def __init__(self, where: Path | str) -> None:
+        self.url = database_url(str(where), Path("."))
+        self._engine = engine_for(self.url)
+        upgrade(self._engine)
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        """One statement in its own transaction; `?` placeholders, in order."""
+        parts = sql.split("?")
+        named = "".join(part + (f":p{i}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+        with self._engine.begin() as conn:
+            result = conn.execute(text(named), {f"p{i}": value for i, value in enumerate(args)})
+            return [tuple(row) for row in result] if result.returns_rows else []
+
+    def close(self) -> None:
+        self._engine.dispose()
 
     def new_conversation(self, *, audience: str, role: str, client: str = "") -> str:
         conversation_id = uuid.uuid4().hex
-        self._run("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", (conversation_id, time.time(), audience, role,
-                                                                      client))
+        self._run("INSERT INTO conversations (id, created, audience, role, client) VALUES (?, ?, ?, ?, ?)",
+                  (conversation_id, time.time(), audience, role, client))
         return conversation_id
 
     def has_conversation(self, conversation_id: str, *, client: str, audience: str) -> bool:
@@ -78,7 +65,9 @@ class Records:
     def log_answer(self, conversation_id: str, answer: Answer) -> str:
         answer_id = answer.answer_id or uuid.uuid4().hex
         answer.answer_id, answer.conversation_id = answer_id, conversation_id
-        self._run("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
+        self._run("INSERT INTO answers (id, conversation_id, created, question, answer) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET conversation_id=excluded.conversation_id, "
+                  "created=excluded.created, question=excluded.question, answer=excluded.answer",
                   (answer_id, conversation_id, time.time(), answer.question, answer.model_dump_json()))
         return answer_id
 
@@ -146,7 +135,8 @@ class Records:
         if not consent:
             raise ValueError("consent is required to store your details")
         lead_id = uuid.uuid4().hex
-        self._run("INSERT INTO leads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self._run("INSERT INTO leads (id, created, name, email, company, consent, conversation_id, message) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                   (lead_id, time.time(), name, email, company, 1, conversation_id, message))
         return lead_id
 

@@ -214,7 +214,7 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     from evals.harvest import harvest
 
     settings = load_settings(args.config)
-    records = Records(Path(args.records) if args.records else records_path(settings.records_url, settings.data_dir))
+    records = Records(Path(args.records) if args.records else records_path(settings))
     added = harvest(records, Path(args.out))
     for row in added:
         print(f"{row['id']}: {row['question']}")

@@ -60,7 +60,7 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
                guards: Guards | None = None) -> FastAPI:
     # cheap to build (models load in warm_up), so the UI can be handed the same objects at once
     the_advisor_ = advisor or Advisor.from_settings(settings)
-    records_ = records or Records(records_path(settings.records_url, settings.data_dir))
+    records_ = records or Records(records_path(settings))
     state: dict[str, Any] = {}
     guards_ = guards or Guards.from_settings(settings)  # one set of per-client limits for the API and the UI
     registry = m.Metrics(model_status=the_advisor_.model_status)
