@@ -47,15 +47,31 @@ Table("leads", RECORDS, Column("id", Text, primary_key=True), Column("created", 
       Column("message", Text, nullable=False, server_default=""))
 
 
-def _records_tables(conn: Connection) -> None:
-    # checkfirst: a records file written before migrations existed already has these tables, with these columns
-    RECORDS.create_all(conn, checkfirst=True)
+CATALOG = MetaData()
+Table("files", CATALOG, Column("path", Text, primary_key=True), Column("content_hash", Text, nullable=False),
+      Column("errors", Text, nullable=False, server_default="[]"), Index("files_hash", "content_hash"))
+Table("documents", CATALOG, Column("doc_id", Text, primary_key=True), Column("content_hash", Text, nullable=False),
+      Column("text", Text, nullable=False), Column("meta", Text, nullable=False),
+      Column("pages", Text, nullable=False, server_default="[]"), Index("documents_hash", "content_hash"))
+Table("chunks", CATALOG, Column("chunk_id", Text, primary_key=True), Column("doc_id", Text, nullable=False),
+      Column("content_hash", Text, nullable=False), Column("text", Text, nullable=False),
+      Column("char_start", Integer, nullable=False), Column("char_end", Integer, nullable=False),
+      Column("section", Text, nullable=False), Column("meta", Text, nullable=False),
+      Index("chunks_hash", "content_hash"))
+Table("state", CATALOG, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
 
 
-# (version, what it does, how): append only; a released migration is never edited
-MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
-    (1, "records: conversations, answers, feedback, corrections, leads", _records_tables),
-]
+def _create(metadata: MetaData) -> Callable[[Connection], None]:
+    # checkfirst: a file written before migrations existed already has these tables, with these columns
+    return lambda conn: metadata.create_all(conn, checkfirst=True)
+
+
+# per component, (version, what it does, how): append only; a released migration is never edited. The records and
+# the catalog are separate components: one database may hold both (PostgreSQL) or each its own file (SQLite).
+MIGRATIONS: dict[str, list[tuple[int, str, Callable[[Connection], None]]]] = {
+    "records": [(1, "conversations, answers, feedback, corrections, leads", _create(RECORDS))],
+    "catalog": [(1, "files, documents, chunks, state", _create(CATALOG))],
+}
 
 
 def database_url(url: str | None, data_dir: Path, default_file: str = "records.sqlite3") -> str:
@@ -84,26 +100,30 @@ def engine_for(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def upgrade(engine: Engine) -> list[int]:
-    """Apply the migrations this database has not had, each in its own transaction; returns their versions.
+def upgrade(engine: Engine, component: str = "records") -> list[int]:
+    """Apply the component's migrations this database has not had, in one transaction; returns their versions.
     On PostgreSQL an advisory lock keeps two processes starting at once from applying the same one twice."""
     applied: list[int] = []
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(4711)"))
-        conn.execute(text("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
-        current = conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar() or 0
-        for version, _what, migrate in MIGRATIONS:
-            if version > current:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS schema_version (component TEXT NOT NULL, "
+                          "version INTEGER NOT NULL)"))
+        current = conn.execute(text("SELECT MAX(version) FROM schema_version WHERE component = :c"),
+                               {"c": component}).scalar() or 0
+        for number, _what, migrate in MIGRATIONS[component]:
+            if number > current:
                 migrate(conn)
-                conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": version})
-                applied.append(version)
+                conn.execute(text("INSERT INTO schema_version (component, version) VALUES (:c, :v)"),
+                             {"c": component, "v": number})
+                applied.append(number)
     return applied
 
 
-def version(engine: Engine) -> int:
+def version(engine: Engine, component: str = "records") -> int:
     with engine.connect() as conn:
         try:
-            return int(conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar() or 0)
+            return int(conn.execute(text("SELECT MAX(version) FROM schema_version WHERE component = :c"),
+                                    {"c": component}).scalar() or 0)
         except Exception:  # noqa: BLE001 - no schema_version table yet
             return 0
