@@ -29,6 +29,7 @@ from advisor.api import openai_compat
 from advisor.api.middleware import LimitsAndMetrics
 from advisor.api.schemas import ERROR_RESPONSES, AskBody, ChatBody, FeedbackBody, LeadBody
 from advisor.config import Audience, Settings
+from advisor.index.catalog import WriterBusy
 from advisor.limits import Guards, RateLimited
 from advisor.mcp_tools import build_mcp, mcp_http_app
 from advisor.records import NotFound, Records, records_path
@@ -94,6 +95,10 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
     @app.exception_handler(RateLimited)
     async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
         return _error(429, str(exc), {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(WriterBusy)
+    async def _busy(request: Request, exc: WriterBusy) -> JSONResponse:
+        return _error(409, f"{exc}; retry when it has finished", {"Retry-After": "5"})
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:

@@ -135,7 +135,8 @@ class ErrorBody(BaseModel):
 
 
 _CODES = {400: "bad request", 401: "unknown API key", 403: "this needs another role",
-          404: "no such id (or not one this caller may see)", 413: "request body over the limit",
+          404: "no such id (or not one this caller may see)", 409: "another ingest is writing the index",
+          413: "request body over the limit",
           422: "invalid input: each problem named", 429: "too many requests or wrong keys: see Retry-After",
           431: "request headers over the limit"}
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -20,9 +20,14 @@ class IndexStore:
     def __init__(self, settings: Settings, *, vectors: VectorIndex | None = None) -> None:
         self.settings = settings
         self.dir = settings.index_dir
-        self.catalog = Catalog(self.dir / "catalog.sqlite3")
+        self.catalog = Catalog(self.catalog_location)
         self._vectors = vectors
         self._lexical: LexicalIndex | None = None
+
+    @property
+    def catalog_location(self) -> Path | str:
+        """ADVISOR_DATABASE_URL (shared by replicas), or a SQLite file in the index dir."""
+        return self.settings.database_url or self.dir / "catalog.sqlite3"
 
     @property
     def vectors(self) -> VectorIndex:
@@ -69,6 +74,7 @@ class IndexStore:
 
     def wipe(self) -> None:
         """Delete the whole index (catalog, vectors, lexical) so the next ingest starts clean."""
+        self.catalog.clear()
         self.catalog.close()
         if self.settings.chroma_url:
             import chromadb
@@ -85,6 +91,6 @@ class IndexStore:
             except Exception as exc:  # noqa: BLE001 - a missing collection is what we want anyway
                 log.info("no collection to delete: %s", exc)
         shutil.rmtree(self.dir, ignore_errors=True)
-        self.catalog = Catalog(self.dir / "catalog.sqlite3")
+        self.catalog = Catalog(self.catalog_location)
         self._vectors = None
         self._lexical = None

@@ -8,14 +8,12 @@ run reconcile Chroma with the catalog before doing anything else.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from advisor.embed import Embedder
+from advisor.index.catalog import WriterBusy
 from advisor.index.store import IndexStore
 from advisor.ingest.chunker import chunk_document
 from advisor.ingest.loaders import is_supported, load_file
@@ -81,19 +80,7 @@ class _Pending:
     is_new: bool
 
 
-class IngestBusy(RuntimeError):
-    pass
-
-
-@contextmanager
-def _lock(directory: Path) -> Iterator[None]:
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "ingest.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IngestBusy(f"another `advisor ingest` is writing {directory}; wait for it to finish") from exc
-        yield
+IngestBusy = WriterBusy  # the name callers know
 
 
 def _key(path: Path) -> str:
@@ -139,7 +126,7 @@ class Indexer:
         started = time.perf_counter()
         report = IngestReport()
         catalog = self.store.catalog
-        with _lock(self.store.dir):
+        with self.store.catalog.writer(self.store.dir / "ingest.lock"):
             self.store.check_embedder(self.embedder.name)
             staged: set[str] = set()
             if catalog.get_state("dirty") == "1":
@@ -323,7 +310,7 @@ class Indexer:
         The source file stays recorded as ingested, so the document returns only if the file changes:
         delete or edit the file as well to make the removal permanent.
         """
-        with _lock(self.store.dir):
+        with self.store.catalog.writer(self.store.dir / "ingest.lock"):
             if self.store.catalog.document(doc_id) is None:
                 return 0
             self.store.catalog.set_state("dirty", "1")
