@@ -60,10 +60,8 @@ def test_one_writer_at_a_time(settings_db: Settings, tmp_path: Path) -> None:
     first = Catalog(settings_db.database_url or tmp_path / "c.sqlite3")
     second = Catalog(settings_db.database_url or tmp_path / "c.sqlite3")
     lock = tmp_path / "ingest.lock"
-    with first.writer(lock):
-        with pytest.raises(WriterBusy, match="wait for it to finish"):
-            with second.writer(lock):
-                pass
+    with first.writer(lock), pytest.raises(WriterBusy, match="wait for it to finish"), second.writer(lock):
+        pass
     with second.writer(lock):  # released with the first writer
         pass
     first.close()
