@@ -205,53 +205,27 @@ def smol_gguf(smol_models_dir: Path) -> Path:
     return models.model_path(models.REGISTRY["smollm2-135m"], smol_models_dir)
 
 
-def _postgres_bin(name: str) -> Path | None:
-    import shutil
-
-    found = shutil.which(name)
-    if found:
-        return Path(found)
-    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    return versions[-1] if versions else None
-
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
     """A real PostgreSQL (Debian's package: initdb and pg_ctl) on 127.0.0.1 and a free port, in a temporary
     directory, stopped after the session; yields a URL without a database name (add one per test)."""
-    import getpass
-    import shutil
-    import tempfile
+    from benchmarks.services import Unavailable
+    from benchmarks.services import postgres as start_postgres
 
-    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.skip("PostgreSQL is not installed (initdb, pg_ctl): `make system-deps` installs it from Debian's "
-                    "packages; the PostgreSQL tests are skipped")
-    # PostgreSQL refuses to run as root: as root, the server runs as the package's `postgres` user
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    root = Path(tempfile.mkdtemp(prefix="advisor-pg-"))
-    if as_user:
-        shutil.chown(root, "postgres")
-    data, port = root / "data", free_port()
-    user = "advisor" if as_user else getpass.getuser()
-    subprocess.run([*as_user, str(initdb), "-D", str(data), "-A", "trust", "-U", user, "--no-sync"], check=True,
-                   capture_output=True, timeout=120)
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, str(pg_ctl), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w",
-                    "start"], check=True, capture_output=True, timeout=120)
     try:
-        yield f"postgresql://{user}@127.0.0.1:{port}"
+        server = start_postgres()
+        url = server.__enter__()
+    except Unavailable as exc:
+        pytest.skip(f"{exc}; the PostgreSQL tests are skipped")
+    try:
+        yield url
     finally:
-        subprocess.run([*as_user, str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True,
-                       timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
+        server.__exit__(None, None, None)
 
 
 def new_database(server: str, name: str) -> str:
     """A fresh, empty database on the test server; its URL."""
-    import psycopg
+    from benchmarks.services import new_database as create
 
-    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{server}/{name}"
+    return create(server, name)

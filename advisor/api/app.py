@@ -210,6 +210,18 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             out["model"] = model
         return out
 
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        """Readiness for a load balancer: 200 once warm and the shared catalog answers; 503 (with why) before."""
+        current = state.get("advisor")
+        if current is None:
+            return _error(503, "starting: loading the index and models")
+        try:
+            generation = await run_in_threadpool(lambda: current.store.catalog.generation)
+        except Exception as exc:  # noqa: BLE001 - any failure to read the catalog means: send traffic elsewhere
+            return _error(503, f"the catalog cannot be read: {type(exc).__name__}: {exc}")
+        return JSONResponse({"status": "ready", "generation": generation})
+
     @app.get("/widget.js", include_in_schema=False)
     async def widget() -> Response:
         """The website widget: one <script> tag on any page (see ui/widget/widget.js)."""
