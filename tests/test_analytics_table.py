@@ -146,6 +146,7 @@ def test_values_reach_sql_only_as_parameters(advisor: Advisor) -> None:
 
 def test_records_indexed_before_the_licensor_fields_existed_still_load(advisor: Advisor) -> None:
     path = advisor.store.catalog.path
+    assert path is not None  # the default, embedded catalog
     with sqlite3.connect(path) as db:
         for doc_id, meta in db.execute("SELECT doc_id, meta FROM documents").fetchall():
             stale = {k: v for k, v in json.loads(meta).items() if k not in ("deal_licensor", "deal_licensee")}

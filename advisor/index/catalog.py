@@ -38,6 +38,8 @@ class Catalog:
         self.url = database_url(str(where), Path("."))
         self._engine = engine_for(self.url)
         self.postgres = self._engine.dialect.name == "postgresql"
+        # the SQLite file (None on PostgreSQL), for tools that open it directly
+        self.path = None if self.postgres else Path(self.url.removeprefix("sqlite:///"))
         upgrade(self._engine, "catalog")
         # chunks never change under their id (it hashes their text and metadata), so a read chunk can be kept
         self._chunks: dict[str, Chunk] = {}
