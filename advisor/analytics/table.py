@@ -134,9 +134,10 @@ class DealTable:
         return self._generation
 
     def refresh(self) -> bool:
-        """Rebuild when the catalog changed since the last build; True when it rebuilt."""
+        """Rebuild when the catalog changed since the last build (this process's writes at once, another's within
+        the catalog's RECHECK_S, as every other derived cache); True when it rebuilt."""
         with self._lock:
-            if self._db is not None and self.catalog.generation == self._generation:
+            if self._db is not None and self.catalog.recent_generation() == self._generation:
                 return False
             generation, records = _read_catalog(self.catalog)
             self._build(records)
