@@ -346,16 +346,15 @@ class Advisor:
     def deals(self, question: str, *, audience: Audience = "public") -> dict[str, Any] | None:
         """A question over the deal records, computed: the figure, the cited answer, the query as read and the
         rows behind it (public records only for the public); None when the question is not about the records."""
-        query = self.analytics.parse((question or "").strip())
-        if query is None:
+        explained = self.analytics.explain((question or "").strip(), audience=audience)
+        if explained is None:
             return None
-        result = self.analytics.run(query, audience=audience)
-        answer = self.analytics.answer(question, audience=audience)
-        return {"value": result.value, "matched": len(result.rows), "text": answer.text if answer else "",
-                "query": query.model_dump(mode="json"),
+        result, answer = explained
+        return {"value": result.value, "matched": len(result.rows), "text": answer.text,
+                "query": result.query.model_dump(mode="json"),
                 "rows": [dict(r) for r in (result.shown or result.rows)][:50],
                 "citations": [c.model_dump(include={"n", "doc_id", "title", "url", "published"})
-                              for c in (answer.citations if answer else [])]}
+                              for c in answer.citations]}
 
     def evidence(self, question: str, *, audience: Audience = "public",
                  history: list[Turn] | None = None) -> dict[str, float] | None:

@@ -6,7 +6,7 @@ a `schema_version` table and applied at start-up or by `advisor db upgrade`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    TextClause,
     create_engine,
     event,
     text,
@@ -72,6 +73,14 @@ MIGRATIONS: dict[str, list[tuple[int, str, Callable[[Connection], None]]]] = {
     "records": [(1, "conversations, answers, feedback, corrections, leads", _create(RECORDS))],
     "catalog": [(1, "files, documents, chunks, state", _create(CATALOG))],
 }
+
+
+def named(sql: str, args: Sequence[Any]) -> tuple[TextClause, dict[str, Any]]:
+    """A statement written with `?` placeholders (SQLite's, which the catalog and records SQL use) as a
+    SQLAlchemy text clause with named parameters, for any dialect."""
+    parts = sql.split("?")
+    body = "".join(part + (f":p{i}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+    return text(body), {f"p{i}": value for i, value in enumerate(args)}
 
 
 def database_url(url: str | None, data_dir: Path, default_file: str = "records.sqlite3") -> str:

@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable
 
 from advisor.config import Settings
+from advisor.roles import Role, UnknownKey, resolve_role
 
 
 class SlidingWindow:
@@ -104,3 +105,18 @@ class Guards:
 
     def wrong_key(self, client: str) -> None:
         self.wrong_keys.record(client)
+
+    def admit(self, key: str | None, client: str, settings: Settings, *, count_anonymous: bool = True) -> Role:
+        """The caller's role, under this client's limits: a client that sent too many wrong keys waits (even with
+        the right one), a wrong key is counted, and an anonymous request counts against the per-minute allowance
+        (`count_anonymous`). Raises RateLimited or UnknownKey."""
+        if key:
+            self.may_try_a_key(client)
+        try:
+            role = resolve_role(key, settings)
+        except UnknownKey:
+            self.wrong_key(client)
+            raise
+        if role == "anonymous" and count_anonymous:
+            self.anonymous_request(client)
+        return role

@@ -21,7 +21,7 @@ from advisor.advisor import Advisor, InputError
 from advisor.config import Audience, Settings
 from advisor.limits import Guards, RateLimited
 from advisor.records import NotFound
-from advisor.roles import Role, UnknownKey, audience_for, resolve_role
+from advisor.roles import Role, UnknownKey, audience_for
 from advisor.types import Answer
 
 INSTRUCTIONS = ("Cited answers about pharma and biotech partnering in Asia (licensing deals with Chinese and other "
@@ -56,15 +56,7 @@ def build_mcp(advisor: Advisor, settings: Settings, *, stdio_key: str | None = N
         request = getattr(ctx.request_context, "request", None)
         client = getattr(getattr(request, "client", None), "host", None) or "stdio"
         try:
-            if key:
-                guards.may_try_a_key(client)
-            try:
-                role: Role = resolve_role(key, settings)
-            except UnknownKey:
-                guards.wrong_key(client)
-                raise
-            if role == "anonymous" and headers is not None:
-                guards.anonymous_request(client)
+            role: Role = guards.admit(key, client, settings, count_anonymous=headers is not None)
         except (UnknownKey, RateLimited) as exc:
             raise ToolError(str(exc)) from exc
         return audience_for(role)

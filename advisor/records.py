@@ -12,9 +12,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import text
-
-from advisor.db import database_url, engine_for, upgrade
+from advisor.db import database_url, engine_for, named, upgrade
 from advisor.types import Answer
 
 if TYPE_CHECKING:
@@ -41,10 +39,8 @@ class Records:
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """One statement in its own transaction; `?` placeholders, in order."""
-        parts = sql.split("?")
-        named = "".join(part + (f":p{i}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
         with self._engine.begin() as conn:
-            result = conn.execute(text(named), {f"p{i}": value for i, value in enumerate(args)})
+            result = conn.execute(*named(sql, args))
             return [tuple(row) for row in result] if result.returns_rows else []
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from advisor.advisor import Advisor, InputError
 from advisor.config import Settings
 from advisor.limits import Guards, RateLimited
 from advisor.records import NotFound, Records
-from advisor.roles import UnknownKey, resolve_role
+from advisor.roles import UnknownKey
 from advisor.types import Answer
 from ui import render
 from ui.inputs import DOC_TYPES, REGION_CHOICES, THERAPY_AREAS, consultant_filters
@@ -186,17 +186,11 @@ class Callbacks:
         """Open the workspace for a consultant or admin key; too many wrong keys from one client wait."""
         if not (key or "").strip():
             raise InputError("Enter your consultant key to unlock the workspace")
-        client = _client(request)
         try:
-            self.guards.may_try_a_key(client)
+            role = self.guards.admit(key.strip(), _client(request), self.settings, count_anonymous=False)
         except RateLimited as exc:
             raise NotAllowed(f"Too many wrong keys from this connection. Try again in {exc.retry_after // 60 + 1} "
                              "minutes") from exc
-        try:
-            role = resolve_role(key.strip(), self.settings)
-        except UnknownKey:
-            self.guards.wrong_key(client)
-            raise
         if role not in ("consultant", "admin"):
             raise NotAllowed("This key gives public access only. Ask an administrator for a consultant key")
         signed_in = f'<span class="mr-signed-in">Signed in as <strong>{role}</strong></span>'

@@ -89,6 +89,12 @@ class DealAnalytics:
     def answer(self, question: str, *, audience: str = "public", today: dt.date | None = None,
                within: DealFilters | None = None) -> Answer | None:
         """An exact, cited answer to an analytic question; None when the question is not analytic."""
+        explained = self.explain(question, audience=audience, today=today, within=within)
+        return explained[1] if explained else None
+
+    def explain(self, question: str, *, audience: str = "public", today: dt.date | None = None,
+                within: DealFilters | None = None) -> tuple[DealResult, Answer] | None:
+        """What `answer` computes, with the result behind it (the query as read, the figure, the rows)."""
         started = time.perf_counter()
         query = self.parse(question, today)
         if query is None:
@@ -106,7 +112,7 @@ class DealAnalytics:
         answer.timings_ms = {"total_ms": round((time.perf_counter() - started) * 1e3, 2)}
         log.info("answered route=analytics audience=%s operation=%s matched=%d citations=%d ms=%.1f",
                  audience, query.operation, len(result.rows), len(answer.citations), answer.timings_ms["total_ms"])
-        return answer
+        return result, answer
 
     # -- helpers ---------------------------------------------------------------------------------
     def _resolved(self, query: DealQuery) -> DealQuery:

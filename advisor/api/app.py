@@ -33,7 +33,7 @@ from advisor.index.catalog import WriterBusy
 from advisor.limits import Guards, RateLimited
 from advisor.mcp_tools import build_mcp, mcp_http_app
 from advisor.records import NotFound, Records, records_path
-from advisor.roles import Role, UnknownKey, audience_for, can_admin, resolve_role
+from advisor.roles import Role, UnknownKey, audience_for, can_admin
 from advisor.types import Answer, SourceView, Turn
 
 log = logging.getLogger(__name__)
@@ -127,16 +127,10 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
         client = request.client.host if request.client else "unknown"  # the peer, or a trusted proxy's client
         # who may continue a conversation: the same key (never stored, only its digest) or, without one, the address
         request.state.owner = f"key:{hashlib.sha256(key.encode()).hexdigest()[:32]}" if key else f"addr:{client}"
-        if key:
-            guards_.may_try_a_key(client)
         try:
-            who = resolve_role(key, settings)
+            return guards_.admit(key, client, settings)
         except UnknownKey as exc:
-            guards_.wrong_key(client)
             raise ApiError(401, str(exc)) from exc
-        if who == "anonymous":
-            guards_.anonymous_request(client)
-        return who
 
     Caller = Annotated[Role, Depends(role)]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from advisor.db import database_url, engine_for, upgrade
+from advisor.db import database_url, engine_for, named, upgrade
 from advisor.types import Chunk, Document
 
 
@@ -343,13 +343,8 @@ class _Db:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    @staticmethod
-    def _named(sql: str) -> str:
-        parts = sql.split("?")
-        return "".join(part + (f":p{i}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
-
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        result = self.conn.execute(text(self._named(sql)), {f"p{i}": v for i, v in enumerate(args)})
+        result = self.conn.execute(*named(sql, args))
         return [tuple(row) for row in result] if result.returns_rows else []
 
     def one(self, sql: str, args: Sequence[Any] = ()) -> tuple[Any, ...] | None:
@@ -357,7 +352,8 @@ class _Db:
         return rows[0] if rows else None
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> None:
-        self.conn.execute(text(self._named(sql)), {f"p{i}": v for i, v in enumerate(args)})
+        self.conn.execute(*named(sql, args))
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.conn.execute(text(self._named(sql)), [{f"p{i}": v for i, v in enumerate(row)} for row in rows])
+        clause, _ = named(sql, rows[0])
+        self.conn.execute(clause, [named(sql, row)[1] for row in rows])
