@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from benchmarks.services import advisor_server
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "fuzz.json"
@@ -74,12 +75,6 @@ def fuzz(url: str, *, examples: int, seed: int = 1) -> dict:
             "failures": sum(r["failures"] for r in runs.values()), "runs": runs}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def own_server() -> Iterator[str]:
     """`advisor serve` over a two-article index in a temporary data dir, limits lifted for one busy client."""
@@ -97,26 +92,8 @@ def own_server() -> Iterator[str]:
            "PYTHONPATH": str(REPO)}
     subprocess.run([sys.executable, "-m", "advisor.cli", "ingest", str(corpus)], env=env, cwd=REPO, check=True,
                    capture_output=True, timeout=300)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with (root / "server.log").open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env,
-                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).json().get("status") == "ok":
-                        break
-                except (httpx.HTTPError, ValueError):
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"the server did not start: see {root / 'server.log'}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with advisor_server(env, root / "server.log", timeout=120) as (url, _):
+        yield url
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -24,10 +24,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
-
 from benchmarks.load import cpu_seconds, run
-from benchmarks.services import chroma, free_port, new_database, nginx, postgres, postgres_pid
+from benchmarks.services import advisor_server, chroma, new_database, nginx, postgres, postgres_pid
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = ["corpus/articles", "corpus/deals", "corpus/docs"]
@@ -43,23 +41,9 @@ def _env(data_dir: Path, database: str, chroma_url: str) -> dict[str, str]:
 
 def _replica(stack: ExitStack, env: dict[str, str], log: Path) -> tuple[str, int, float]:
     """Start one replica on an empty data dir; (host:port, pid, seconds until /readyz answered 200)."""
-    port = free_port()
-    handle = stack.enter_context(log.open("w"))
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=handle, stderr=subprocess.STDOUT)
-    stack.callback(lambda: (proc.terminate(), proc.wait(timeout=30)))
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return f"127.0.0.1:{port}", proc.pid, round(time.perf_counter() - started, 1)
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit(f"replica exited: see {log}")
-        time.sleep(0.2)
-    raise SystemExit(f"replica not ready within 300 s: see {log}")
+    url, pid = stack.enter_context(advisor_server(env, log))
+    return url.removeprefix("http://"), pid, round(time.perf_counter() - started, 1)
 
 
 def measure(n: int, database: str, chroma_url: str, stores: dict[str, int | None], scratch: Path,

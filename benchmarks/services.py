@@ -1,4 +1,5 @@
-"""Real servers on 127.0.0.1 for tests and benchmarks: PostgreSQL (Debian's package), `chroma run`, nginx.
+"""Real servers on 127.0.0.1 for tests, benchmarks and evals: `advisor serve`, PostgreSQL (Debian's package),
+`chroma run`, nginx.
 
 Each is a context manager that starts the server on a free port in a temporary directory and stops it after.
 """
@@ -96,6 +97,35 @@ def wait_for(url: str, timeout: float = 60.0) -> None:
             last = exc
         time.sleep(0.3)
     raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def advisor_server(env: dict[str, str], log_path: Path, *, timeout: float = 300.0) -> Iterator[tuple[str, int]]:
+    """`advisor serve` with `env` on a free port, logging to `log_path`; yields its URL and pid once /readyz says it
+    is warm, and stops it after."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env,
+                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"the server did not start within {timeout:.0f} s: see {log_path}")
+                time.sleep(0.2)
+            yield url, proc.pid
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 @contextmanager

@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from benchmarks.services import advisor_server
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = [REPO / "corpus" / "articles", REPO / "corpus" / "deals", REPO / "corpus" / "docs"]
@@ -205,12 +206,6 @@ def _source_guesses(client: httpx.Client, ids: set[str], keys: dict[str, str | N
     return {"tried": len(ids) * len(keys), "shown": shown}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def server(embedder: str, data_dir: Path | None, keys: dict[str, str],
            extra_env: dict[str, str] | None = None) -> Iterator[str]:
@@ -225,27 +220,11 @@ def server(embedder: str, data_dir: Path | None, keys: dict[str, str],
                             capture_output=True, text=True, timeout=1800)
     if ingest.returncode not in (0, 1):  # 1: some record errors, which the corpus check reports elsewhere
         raise RuntimeError(f"ingest failed: {ingest.stderr[-2000:]}")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with (scratch / "server.log").open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env,
-                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).json().get("status") == "ok":
-                        break
-                except (httpx.HTTPError, ValueError):
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"the server did not start: see {scratch / 'server.log'}")
-                time.sleep(0.5)
+    try:
+        with advisor_server(env, scratch / "server.log") as (url, _):
             yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            shutil.rmtree(scratch, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def run(*, styles: list[str] | None = None, topics_per_doc: int = 3, embedder: str = "minilm",

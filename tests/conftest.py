@@ -8,9 +8,9 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +20,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from advisor.config import Settings  # noqa: E402
+from benchmarks.services import advisor_server, free_port  # noqa: E402, F401 - free_port: tests import it from here
+from benchmarks.services import wait_for as wait_for_http  # noqa: E402, F401
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -77,6 +79,33 @@ def write_article(folder: Path, doc_id: str, body: str, *, title: str | None = N
     return path
 
 
+def write_public_and_internal(folder: Path) -> Path:
+    """Two articles: a public one (AstraZeneca–CSPC, $110m upfront) and an internal one (the Lantern Protocol's
+    1.5% success-fee floor), the smallest corpus in which a leak would show."""
+    write_article(folder, "az-cspc", "In June 2025 AstraZeneca agreed an AI research partnership with CSPC worth up to "
+                                     "$5.3bn. Only $110m of the AstraZeneca and CSPC deal was paid upfront.")
+    write_article(folder, "fee-playbook", "Under the Lantern Protocol we never quote a success fee below 1.5% of the "
+                                          "upfront payment.", audience="internal")
+    return folder
+
+
+# headless Chromium for the browser tests (test_ui, test_widget): Debian's package, which `make test` installs
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def mini_corpus(tmp_path: Path) -> Path:
     """A small corpus: public and internal articles, and deal records."""
@@ -121,41 +150,11 @@ def mini_corpus(tmp_path: Path) -> Path:
     return root
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
-    """`advisor serve` in a subprocess on a free 127.0.0.1 port: its URL and pid, stopped on exit."""
-    port = free_port()
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env,
-                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_http(url + "/healthz")
-            yield url, proc.pid
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
-
-def wait_for_http(url: str, timeout: float = 60.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2.0).status_code < 500:
-                return
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
+    """`advisor serve` in a subprocess on a free 127.0.0.1 port: its URL and pid once warm, stopped on exit."""
+    with advisor_server(env, log_path) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

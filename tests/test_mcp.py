@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import DEALS_HEADER, REPO, running_server, write_article
+from tests.conftest import DEALS_HEADER, REPO, running_server, write_public_and_internal
 
 CONSULTANT = "mcp-consultant-key-0123456789abcdef"
 PROSPECT = "mcp-prospect-key-0123456789abcdefgh"
@@ -30,10 +30,7 @@ def mcp_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("mcp")
     corpus = root / "corpus"
     corpus.mkdir()
-    write_article(corpus, "az-cspc", "In June 2025 AstraZeneca agreed an AI research partnership with CSPC worth up to "
-                                     "$5.3bn. Only $110m of the AstraZeneca and CSPC deal was paid upfront.")
-    write_article(corpus, "fee-playbook", "Under the Lantern Protocol we never quote a success fee below 1.5% of the "
-                                          "upfront payment.", audience="internal")
+    write_public_and_internal(corpus)
     (corpus / "deals.csv").write_text(
         DEALS_HEADER
         + "D1,2025-06-13,CSPC Pharmaceutical Group,China,AstraZeneca,United Kingdom,AI research,AI small molecules,"

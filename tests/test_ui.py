@@ -15,14 +15,15 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.conftest import CHROMIUM
+
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests need {CHROMIUM}: install it with `apt-get install chromium`", allow_module_level=True)
 
 import docx  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 from advisor.advisor import Advisor  # noqa: E402
 from advisor.api import create_app  # noqa: E402
@@ -34,8 +35,6 @@ from ui.theme import FAVICON  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts"
 CONSULTANT_KEY = "test-consultant-key-0123456789"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 LAST_BUBBLE_ENDS_WITH = """tail => {
   const bots = document.querySelectorAll('#chat [data-testid="bot"]');
   return bots.length > 0 && bots[bots.length - 1].innerText.replace(/\\s+/g, ' ').trim().endsWith(tail);
@@ -147,13 +146,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         server.should_exit = True
         thread.join(timeout=15)
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

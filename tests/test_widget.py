@@ -18,17 +18,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.conftest import CHROMIUM
+
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests need {CHROMIUM}: install it with `apt-get install chromium`", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from tests.conftest import REPO, free_port, running_server, write_article  # noqa: E402
+from tests.conftest import REPO, free_port, running_server, write_public_and_internal  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 STARTER = "How much did AstraZeneca pay CSPC upfront?"
 HOSTILE_CSS = """* { all: unset !important; }
 html, body { font: 40px "Comic Sans MS", cursive !important; color: red !important; background: #ffe !important; }
@@ -78,10 +77,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     root = tmp_path_factory.mktemp("widget")
     corpus = root / "corpus"
     corpus.mkdir()
-    write_article(corpus, "az-cspc", "In June 2025 AstraZeneca agreed an AI research partnership with CSPC worth up to "
-                                     "$5.3bn. Only $110m of the AstraZeneca and CSPC deal was paid upfront.")
-    write_article(corpus, "fee-playbook", "Under the Lantern Protocol we never quote a success fee below 1.5% of the "
-                                          "upfront payment.", audience="internal")
+    write_public_and_internal(corpus)
     host_port = free_port()
     host = f"http://127.0.0.1:{host_port}"
     env = {**os.environ, "ADVISOR_DATA_DIR": str(root / "data"), "ADVISOR_EMBEDDER": "hash",
@@ -101,13 +97,6 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
         finally:
             server.shutdown()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _open(browser: Browser, url: str, **context: object) -> tuple[Page, list[str]]:
