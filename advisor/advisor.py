@@ -23,9 +23,11 @@ from advisor.asked import asked_fields, asked_kind, states, subject_of
 from advisor.cite import Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
-from advisor.gate import HEADING_HITS, INDEX_CALIBRATION, Gate, Headings, features, load_gate
+from advisor.gate import HEADING_HITS, INDEX_CALIBRATION, Gate, TextVectors, features, heading_text, load_gate
 from advisor.generate import Condenser, Generator, LLMError, make_generator
+from advisor.generate.candidates import quotable
 from advisor.generate.extractive import ExtractiveGenerator
+from advisor.index.lexical import tokenize
 from advisor.index.store import IndexStore
 from advisor.index.vectors import VectorIndex
 from advisor.ingest.deals import COUNTRIES
@@ -107,7 +109,7 @@ class Advisor:
                                               following=self.retriever.following)
         self.generator = generator or make_generator(settings, self.extractive)
         self._gate = gate
-        self.headings = Headings(embedder)
+        self.texts = TextVectors(embedder)  # section headings and sentences, compared with questions
         self.analytics = DealAnalytics(store.catalog)
 
     @property
@@ -129,12 +131,18 @@ class Advisor:
     def warm_up(self) -> None:
         self.retriever.warm_up()
         self.analytics.table.refresh()
-        if self.gate.semantic:  # the section headings the gate and composer compare questions with
-            self.headings.warm_in_background(
-                lambda: [Hit(c, 0.0) for c in self.store.catalog.iter_chunks(self.store.lexical().ids)])
+        if self.gate.semantic:  # the section headings and sentences the gate and composer compare questions with
+            self.texts.warm_in_background(self._texts_to_warm)
         warm = getattr(self.generator, "warm_up", None)
         if warm is not None:
             warm()  # an endpoint model: checked now; the local model: its process starts in the background
+
+    def _texts_to_warm(self) -> Iterator[str]:
+        """Every chunk's heading, then every chunk's quotable sentences (the order questions will need them in)."""
+        ids = self.store.lexical().ids
+        yield from (heading_text(Hit(c, 0.0)) for c in self.store.catalog.iter_chunks(ids))
+        for chunk in self.store.catalog.iter_chunks(ids):
+            yield from (text for _, text in quotable(chunk.text))
 
     def _model_process(self) -> Any:
         """The local model's supervised process, when the LLM generator runs one (else None)."""
@@ -142,7 +150,7 @@ class Advisor:
 
     def close(self) -> None:
         """Stop what the advisor started (the heading warm-up, the local model's process and its client)."""
-        self.headings.stop()
+        self.texts.stop()
         close = getattr(getattr(self.generator, "chat", None), "close", None)
         if close is not None:
             close()
@@ -238,10 +246,10 @@ class Advisor:
             return
         hits, vector = self._retrieve(query, active, timings)
         if self.gate.semantic:
-            self.read_headings(vector, hits, timings)
+            self.read_sections(vector, hits, timings)
         t_gen = time.perf_counter()
         draft = generator.stream(query, hits, max_sentences=max_sentences)
-        evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings))
+        evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings, vector=vector))
         answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4),
                         writer="extractive")
         if query != question:
@@ -367,29 +375,53 @@ class Advisor:
             return None
         timings: dict[str, float] = {}
         hits, vector = self._retrieve(query, active, timings)
-        self.read_headings(vector, hits, timings)
+        self.read_sections(vector, hits, timings)
         coverage = self.extractive.generate(query, hits).coverage
-        return self.evidence_features(query, hits, coverage, timings, semantic=True)
+        return self.evidence_features(query, hits, coverage, timings, semantic=True, vector=vector)
 
     def evidence_features(self, query: str, hits: list[Hit], coverage: float,
-                          timings: dict[str, float], *, semantic: bool = False) -> dict[str, float]:
+                          timings: dict[str, float], *, semantic: bool = False,
+                          vector: np.ndarray | None = None) -> dict[str, float]:
         """The evidence gate's features for this question and its hits (see `advisor.gate`); the heading and missing
-        features only when the gate reads them (or `semantic`, for calibration), after `read_headings`."""
+        features only when the gate reads them (or `semantic`, for calibration), after `read_sections`."""
         dense = float(timings.pop("top_dense_similarity", 0.0))
         if not (semantic or self.gate.semantic) or not hits:
             return features(dense, coverage)
         heading = max((h.heading_similarity or 0.0 for h in hits[:HEADING_HITS]), default=0.0)
-        return features(dense, coverage, heading, self.extractive.missing_share(query, hits[:HEADING_HITS]))
+        absent = self.extractive.missing_terms(query, hits[:HEADING_HITS])
+        missing = max(self._salience(query, absent, vector), default=0.0) if absent else 0.0
+        sentence = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
+        return features(dense, coverage, heading, missing, sentence)
 
-    def read_headings(self, vector: np.ndarray, hits: list[Hit], timings: dict[str, float]) -> None:
-        """Each of the first hits the composer reads gets the question's similarity to its section heading."""
-        todo = [h for h in hits[:self.extractive.max_hits * 2] if h.heading_similarity is None]
+    def _salience(self, query: str, terms: list[str], vector: np.ndarray | None) -> list[float]:
+        """How much the question's meaning rests on each term: 1 - the cosine similarity of the question with the
+        question without the words that make that term. A name or a subject moves it far ("Kailera" 0.32); a word
+        of manner or filler hardly at all ("apparently" 0.003), so a question is not refused for one of those."""
+        words = re.findall(r"\S+", query)
+        variants = []
+        for term in terms:
+            kept = [w for w in words if term not in tokenize(w)]
+            variants.append(" ".join(kept))
+        embedded = self.embedder.embed(([] if vector is not None else [query]) + variants)
+        base = np.asarray(vector if vector is not None else embedded[0], dtype=np.float32)
+        rest = embedded if vector is not None else embedded[1:]
+        return [max(0.0, 1.0 - float(np.asarray(v, dtype=np.float32) @ base)) for v in rest]
+
+    def read_sections(self, vector: np.ndarray, hits: list[Hit], timings: dict[str, float]) -> None:
+        """Each of the first hits the composer reads gets the question's similarity to its section heading and to
+        each of its quotable sentences (from the text-vector cache; what is not cached yet is embedded now)."""
+        todo = [h for h in hits[:self.extractive.max_hits * 2] if h.sentence_similarity is None]
         if not todo:
             return
         started = time.perf_counter()
-        for hit, sim in zip(todo, self.headings.similarities(vector, todo), strict=True):
-            hit.heading_similarity = sim
-        timings["headings_ms"] = timings.get("headings_ms", 0.0) + (time.perf_counter() - started) * 1e3
+        sentences = [quotable(h.chunk.text) for h in todo]
+        texts = [heading_text(h) for h in todo] + [text for found in sentences for _, text in found]
+        sims = iter(self.texts.similarities(vector, texts))
+        for hit in todo:
+            hit.heading_similarity = next(sims)
+        for hit, found in zip(todo, sentences, strict=True):
+            hit.sentence_similarity = {start: next(sims) for start, _ in found}
+        timings["sections_ms"] = timings.get("sections_ms", 0.0) + (time.perf_counter() - started) * 1e3
 
     def _analytics_answer(self, question: str, active: Filters, generator: Generator) -> Answer | None:
         """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.

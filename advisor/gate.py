@@ -7,8 +7,12 @@ It reads the evidence by meaning as well as by words. Its features, each 0..1:
   (from the extractive selection);
 - `heading`: the question's cosine similarity with the best of the top hits' section headings, read under
   their document title ("What a NewCo deal is" answers "what's a NewCo deal?" in other words);
-- `missing`: the weight share of the question's most important term that none of the top hits holds ("how many
-  employees does Kailera have?" finds Kailera, and no employees).
+- `sentence`: the question's cosine similarity with the best-matching sentence of the top hits (the answer is a
+  sentence, and a chunk can match a question on its topic while no sentence of it says what was asked);
+- `missing`: how much the question's meaning rests on the terms none of the top hits holds, read by the embedder
+  (1 - the similarity of the question with itself without the term; the largest): "how many employees does
+  Kailera have?" finds Kailera and no employees (0.17), while "why are Chinese companies apparently so good at
+  ADCs?" misses only "apparently" (0.003), a word of manner that says nothing about what the sources must hold.
 
 A calibrated gate is a logistic model over these features, fitted by `python -m evals.calibrate` on labelled
 questions (answerable or not) and stored per embedder in `advisor/data/calibration.json`; its score is the
@@ -25,7 +29,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +42,7 @@ log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
 INDEX_CALIBRATION = "calibration.json"  # an index's own calibration, in its data dir (`advisor calibrate`)
 UNCALIBRATED_THRESHOLD = 0.35
-FEATURES = ("dense", "coverage", "heading", "missing")
+FEATURES = ("dense", "coverage", "heading", "sentence", "missing")
 HEADING_HITS = 3  # the headings of this many top hits are compared with the question
 
 
@@ -104,11 +108,12 @@ def load_gate(embedder_name: str, override: float | None, path: Path = CALIBRATI
                 float(entry.get("dense_weight", 0.5)), source, weights, float(entry.get("bias", 0.0)))
 
 
-class Headings:
-    """The question's similarity to the top hits' section headings. A heading's vector is computed once and kept
-    (an LRU of `size` headings): headings are few and short, and repeat across a section's chunks."""
+class TextVectors:
+    """Vectors of short texts the question is compared with (section headings, evidence sentences), computed once
+    and kept (an LRU of `size` texts): they repeat across questions, and a warm cache makes the comparison a dot
+    product. Texts not yet cached are embedded when a question needs them."""
 
-    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+    def __init__(self, embedder: Embedder, size: int = 100_000) -> None:
         self._embedder = embedder
         self._size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -116,23 +121,12 @@ class Headings:
         self._stop = threading.Event()
         self._warming: threading.Thread | None = None
 
-    @staticmethod
-    def text(hit: Hit) -> str:
-        title = str(hit.chunk.meta.get("title", "")).strip()
-        section = hit.chunk.section.strip()
-        return f"{title}. {section}" if section and section != title else title
-
-    def similarities(self, vector: np.ndarray, hits: Sequence[Hit]) -> list[float]:
-        texts = [self.text(h) for h in hits]
+    def similarities(self, vector: np.ndarray, texts: Sequence[str]) -> list[float]:
+        """The cosine similarity of `vector` with each text (0.0 for an empty text)."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t and t not in self._vectors))
         if missing:
-            computed = self._embedder.embed(missing)
-            with self._lock:
-                for text, vec in zip(missing, computed, strict=True):
-                    self._vectors[text] = np.asarray(vec, dtype=np.float32)
-                while len(self._vectors) > self._size:
-                    self._vectors.popitem(last=False)
+            self._store(missing, self._embedder.embed(missing))
         query = np.asarray(vector, dtype=np.float32)
         out = []
         with self._lock:
@@ -145,18 +139,26 @@ class Headings:
                 out.append(float(vec @ query))
         return out
 
-    def warm_in_background(self, load: Callable[[], Sequence[Hit]]) -> None:
+    def _store(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        with self._lock:
+            for text, vec in zip(texts, vectors, strict=True):
+                self._vectors[text] = np.asarray(vec, dtype=np.float32)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
+    def warm_in_background(self, load: Callable[[], Iterable[str]]) -> None:
         """Warm the cache from `load()` in a daemon thread, stopped (between batches) at `stop()` or at exit."""
         def run() -> None:
             started = time.perf_counter()
             try:
                 n = self.warm(load())
             except Exception:  # noqa: BLE001 - a cold cache only costs time; questions embed what they need
-                log.exception("warming the heading cache failed; headings will be embedded as questions need them")
+                log.exception("warming the text-vector cache failed; texts will be embedded as questions need them")
                 return
-            log.info("heading cache warm: %d headings embedded in %.1f s", n, time.perf_counter() - started)
+            log.info("text-vector cache warm: %d headings and sentences embedded in %.1f s", n,
+                     time.perf_counter() - started)
 
-        self._warming = threading.Thread(target=run, name="warm-headings", daemon=True)
+        self._warming = threading.Thread(target=run, name="warm-text-vectors", daemon=True)
         self._warming.start()
         atexit.register(self.stop)  # a model call cut off by interpreter exit aborts the process
 
@@ -165,29 +167,31 @@ class Headings:
         if self._warming is not None and self._warming is not threading.current_thread():
             self._warming.join(timeout)
 
-    def warm(self, hits: Sequence[Hit], batch: int = 32) -> int:
-        """Embed the headings of these hits ahead of the questions that will need them (at most `size`, in
-        batches); returns how many were embedded."""
-        texts = list(dict.fromkeys(t for t in (self.text(h) for h in hits) if t))[: self._size]
+    def warm(self, texts: Iterable[str], batch: int = 32) -> int:
+        """Embed these texts ahead of the questions that will need them (at most `size`, in batches); returns how
+        many were embedded."""
+        todo_all = list(dict.fromkeys(t for t in texts if t))[: self._size]
         done = 0
-        for lo in range(0, len(texts), batch):
+        for lo in range(0, len(todo_all), batch):
             if self._stop.is_set():
                 break
             with self._lock:
-                todo = [t for t in texts[lo:lo + batch] if t not in self._vectors]
+                todo = [t for t in todo_all[lo:lo + batch] if t not in self._vectors]
             if todo:
-                vectors = self._embedder.embed(todo)
-                with self._lock:
-                    for text, vec in zip(todo, vectors, strict=True):
-                        self._vectors[text] = np.asarray(vec, dtype=np.float32)
+                self._store(todo, self._embedder.embed(todo))
                 done += len(todo)
         return done
 
-    def best(self, vector: np.ndarray, hits: Sequence[Hit], top: int = HEADING_HITS) -> float:
-        sims = self.similarities(vector, hits[:top])
-        return max(sims, default=0.0)
+
+def heading_text(hit: Hit) -> str:
+    """A hit's section heading as the question is compared with it: under its document title."""
+    title = str(hit.chunk.meta.get("title", "")).strip()
+    section = hit.chunk.section.strip()
+    return f"{title}. {section}" if section and section != title else title
 
 
-def features(dense: float, coverage: float, heading: float = 0.0, missing: float = 0.0) -> dict[str, float]:
+def features(dense: float, coverage: float, heading: float = 0.0, missing: float = 0.0,
+             sentence: float = 0.0) -> dict[str, float]:
     """The gate's features for one question (see the module docstring)."""
-    return {"dense": float(dense), "coverage": float(coverage), "heading": float(heading), "missing": float(missing)}
+    return {"dense": float(dense), "coverage": float(coverage), "heading": float(heading), "sentence": float(sentence),
+            "missing": float(missing)}

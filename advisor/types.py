@@ -55,6 +55,9 @@ class Hit:
     # the question's cosine similarity with the chunk's section heading (read under its document title), when
     # the advisor computed it: the composer prefers the section whose heading asks what the user asked
     heading_similarity: float | None = None
+    # the question's cosine similarity with each of the chunk's quotable sentences, by the sentence's start offset in
+    # the chunk text (`advisor.generate.candidates.quotable`), when the advisor computed it: meaning, not shared words
+    sentence_similarity: dict[int, float] | None = None
 
 
 class Citation(BaseModel):

@@ -11,7 +11,7 @@ import pytest
 
 from advisor.cite import cited_sentences, verify
 from advisor.embed import HashEmbedder
-from advisor.gate import Gate, Headings, load_gate
+from advisor.gate import Gate, TextVectors, heading_text, load_gate
 from advisor.generate.candidates import is_about_the_text, restates
 from advisor.generate.extractive import ExtractiveGenerator
 from advisor.types import Chunk, Document, Hit
@@ -76,16 +76,15 @@ def _hit(doc_id: str, title: str, section: str, text: str) -> Hit:
 
 def test_headings_are_embedded_once_and_the_matching_heading_scores_highest() -> None:
     embedder = _Counting()
-    headings = Headings(embedder, size=10)
+    texts = TextVectors(embedder, size=10)
     hits = [_hit("a", "NewCo deals", "What a NewCo deal is", "x"),
             _hit("b", "Japan pricing", "How NHI prices are revised", "y")]
     question = embedder.embed(["NewCo deal what is"])[0]
     embedder.calls.clear()
-    first = headings.similarities(question, hits)
+    first = texts.similarities(question, [heading_text(h) for h in hits])
     assert first[0] > first[1]
     assert embedder.calls == [["NewCo deals. What a NewCo deal is", "Japan pricing. How NHI prices are revised"]]
-    assert headings.similarities(question, hits) == first and len(embedder.calls) == 1  # cached
-    assert headings.best(question, hits) == max(first)
+    assert texts.similarities(question, [heading_text(h) for h in hits]) == first and len(embedder.calls) == 1
 
 
 @pytest.mark.parametrize(("sentence", "about"), [
@@ -122,21 +121,21 @@ def test_a_cue_without_its_items_is_left_out_and_so_are_the_items_of_a_dropped_c
     assert "comparator" not in draft.text and "Launch prices in Japan are revised every year" in draft.text
 
 
-def test_warming_embeds_each_heading_once_up_to_the_cache_size() -> None:
+def test_warming_embeds_each_text_once_up_to_the_cache_size() -> None:
     embedder = _Counting()
-    headings = Headings(embedder, size=2)
+    texts = TextVectors(embedder, size=2)
     hits = [_hit(d, "T", s, "x") for d, s in (("a", "One"), ("b", "One"), ("c", "Two"), ("d", "Three"))]
-    assert headings.warm(hits, batch=1) == 2  # "T. One" and "T. Two": the third heading is over the size
+    assert texts.warm((heading_text(h) for h in hits), batch=1) == 2  # the third heading is over the size
     assert embedder.calls == [["T. One"], ["T. Two"]]
-    assert headings.warm(hits) == 0
+    assert texts.warm(heading_text(h) for h in hits) == 0
 
 
-def test_the_missing_share_is_the_weight_of_the_most_important_term_no_hit_holds() -> None:
+def test_the_missing_terms_are_those_no_hit_holds_the_weightiest_first() -> None:
     hits = [_hit("k", "Kailera Therapeutics", "Launch", "Kailera was formed in May 2024 with a $400m financing.")]
-    generator = ExtractiveGenerator(lambda term: {"employe": 3.0, "kailera": 2.0}.get(term, 1.0))  # stems
-    missing = generator.missing_share("How many employees does Kailera have?", hits)
-    assert missing == pytest.approx(3.0 / (3.0 + 2.0))  # "employees", of the terms employees, kailera
-    assert generator.missing_share("When was Kailera formed?", hits) == 0.0
+    generator = ExtractiveGenerator(lambda term: {"employe": 3.0, "kailera": 2.0, "staff": 4.0}.get(term, 1.0))
+    assert generator.missing_terms("How many employees does Kailera have?", hits) == ["employe"]  # stems
+    assert generator.missing_terms("How many staff and employees does Kailera have?", hits) == ["staff", "employe"]
+    assert generator.missing_terms("When was Kailera formed?", hits) == []
 
 
 def test_a_status_question_leads_with_the_newest_news_and_caps_forecasts_at_publication() -> None:

@@ -169,7 +169,7 @@ def test_each_ask_of_a_compound_question_gets_its_evidence() -> None:
     assert draft.coverage >= min(alone, _generator().generate("What did Ono pay for Deciphera?", hits).coverage)
 
 
-def test_a_question_asking_what_to_do_gets_more_of_the_considerations() -> None:
+def test_a_question_asking_what_to_do_gets_more_of_the_considerations_than_one_asking_when() -> None:
     steps = "## Protecting a licence against BIOSECURE\n\n" + " ".join((
         "A China licence exposed to BIOSECURE should name a second manufacturer qualified in Europe.",
         "Mapping every CDMO in the supply chain shows where BIOSECURE could bite on the licence.",
@@ -180,7 +180,7 @@ def test_a_question_asking_what_to_do_gets_more_of_the_considerations() -> None:
         "Budget for a comparability study, since moving production under BIOSECURE pressure needs one.",
         "Licence terms should be reviewed yearly while the BIOSECURE text keeps changing in Congress."))
     hits = [_hit("biosecure", steps, "BIOSECURE and licensing")]
-    fact = _generator().generate("What protection does a China licence have from BIOSECURE?", hits, max_sentences=4)
+    fact = _generator().generate("When are licence terms reviewed under BIOSECURE?", hits, max_sentences=4)
     advice = _generator().generate("How should we protect a China licence from BIOSECURE?", hits, max_sentences=4)
     def sentences(draft: Draft) -> int:
         return len(re.findall(r"\[\d+\]", draft.text))
@@ -196,3 +196,43 @@ def test_a_list_item_is_read_under_the_sentence_that_introduces_it() -> None:
     text = _verified(_generator().generate("What is Meridian's 2026 day rate for a partner?", hits,
                                            max_sentences=2), hits)
     assert "EUR 4,200" in text
+
+
+def test_prose_leads_with_the_best_sentence_then_the_section_whose_heading_means_the_question_in_order() -> None:
+    definition = ("## What a NewCo deal is\n\n"
+                  "A NewCo is a licence to a newly created company funded by investors. "
+                  "In return the NewCo pays the licensor cash and an equity stake in itself. "
+                  "NewCos became common among China licensors from 2024.")
+    elsewhere = ("## Why licensors choose a NewCo\n\n"
+                 "A NewCo deal lets a licensor keep upside without building its own US organisation. "
+                 "NewCo deal terms resemble a licence with milestones and royalties.")
+    other = ("## Risks of NewCo deals\n\n"
+             "A NewCo deal depends on further financing rounds to pay its milestones. "
+             "Dilution cuts the licensor's NewCo stake unless it joins later rounds.")
+    hits = [_hit("why", elsewhere), _hit("what", definition), _hit("risk", other)]
+    for hit, heading in zip(hits, (0.45, 0.8, 0.3), strict=True):
+        hit.heading_similarity = heading
+    draft = _generator().generate("What is a NewCo deal?", hits)
+    text = _verified(draft, hits)
+    # the definition's section is quoted in the author's order: its second sentence, which shares no word of the
+    # question but "NewCo", follows its first
+    assert text.index("A NewCo is a licence") < text.index("In return the NewCo pays the licensor")
+    assert {c.doc_id for c in draft.citations} == {"why", "what", "risk"}  # each of the sections gives its point
+    assert len(re.findall(r"\[\d+\]", text)) <= round(3 * 1.8)  # a wider budget, still a budget
+    # a question asking for a figure or a date is answered by its best sentences, not section by section
+    dated = _generator().generate("When did NewCos take off?", hits)
+    assert len(re.findall(r"\[\d+\]", dated.text)) <= 3 and "from 2024" in dated.text
+
+
+def test_sentence_meaning_lifts_a_sentence_that_shares_few_words_with_the_question() -> None:
+    text = ("## Moving production\n\n"
+            "Switching a biologic to a new manufacturer usually takes several years of transfer and validation. "
+            "Manufacturer audits and manufacturer fees vary across the manufacturer market.")
+    hit = _hit("cdmo", text)
+    start = text.index("Switching")
+    other = text.index("Manufacturer audits")
+    question = "How long does it take to change manufacturer?"
+    without = ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate(question, [hit]).text
+    hit.sentence_similarity = {start: 0.9, other: 0.1}
+    with_meaning = ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate(question, [hit]).text
+    assert "Manufacturer audits" in without and "several years" in with_meaning

@@ -68,3 +68,20 @@ def test_prospect_question_gets_public_sources_only(advisor: Advisor) -> None:
     answer = advisor.ask("How can we engage in AI partnerships without IP exposure?")
     assert answer.covered
     assert answer.citations and all(c.audience == "public" for c in answer.citations)
+
+
+def test_a_missing_word_of_manner_weighs_less_than_a_missing_subject(advisor: Advisor) -> None:
+    """The gate's `missing` feature: the embedder says how much the question's meaning rests on a word."""
+    filler, subject = advisor._salience("What is an ADC and why are chinese companies apparently so good at them?",
+                                        ["appar", "adc"], None)
+    assert filler < 0.05 < 0.15 < subject
+    employees, = advisor._salience("How many employees does Kailera have?", ["employe"], None)
+    assert employees > 0.1  # a thing asked about, absent from the sources, still counts against them
+
+
+def test_a_definition_question_is_answered_from_the_section_that_defines_it_in_order(advisor: Advisor) -> None:
+    answer = advisor.ask("What's a NewCo deal and why would a Chinese biotech do one?")
+    assert answer.covered, answer.text
+    first = answer.text.index("A NewCo deal is a licensing transaction")
+    assert first < answer.text.index("In return, the Chinese licensor receives")  # the author's order
+    assert "cn-newco-structures" in {c.doc_id for c in answer.citations}

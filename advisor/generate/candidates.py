@@ -70,6 +70,17 @@ def is_title_line(text: str, start: int, end: int) -> bool:
     return not _ITEM.match(text[line_start:line_end]) and not _FINAL.search(raw.rstrip("*_ "))
 
 
+def quotable(text: str) -> list[tuple[int, str]]:
+    """The sentences of a chunk's text that may be quoted, by start offset, as the embedder reads them (Markdown
+    removed): headings and lines under five words are context, never candidates."""
+    out = []
+    for start, end in sentence_spans(text):
+        raw = text[start:end]
+        if not raw.lstrip().startswith("#") and len(raw.split()) >= 5:
+            out.append((start, clean_markdown(raw)))
+    return out
+
+
 def restates(sentence_terms: set[str], question_terms: set[str]) -> bool:
     """A sentence that mostly repeats the question's terms and adds at most one of its own answers nothing."""
     if not sentence_terms:

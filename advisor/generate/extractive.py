@@ -62,6 +62,8 @@ _MONEY_Q = re.compile(
     r"licen[cs]|acqui|partnership|collaboration)|\$", re.I)
 _COUNT_Q = re.compile(r"\b(how many|number of|share|percent|proportion|%)", re.I)
 _WHEN_Q = re.compile(r"\b(when|what year|which year|date)\b", re.I)
+# a question that asks for a figure or a date: its answer is a sentence or two, not each section's point
+_QUANTITY_Q = re.compile(r"\b(how much|how many|number of|when|what year|which year|what date)\b|\$", re.I)
 _SHARE_Q = re.compile(r"\b(share|percent|percentage|proportion|ratios?)\b", re.I)
 _MONEY = re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(bn|billion|m|million)\b|\bUSD\b", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
@@ -71,11 +73,8 @@ _CONTRAST = re.compile(r"\b(instead|whereas|unlike|rather than|in contrast|by co
                        r"larger than|smaller than|more than|less than)\b", re.I)
 # words that frame a comparison ("how do A and B compare"): no evidence sentence needs to contain them
 _COMPARE_WORDS = frozenset(tokenize("compare comparison compared differ difference different versus vs contrast"))
-# words that frame a request for advice ("pros and cons of…", "is it worth…", "any red flags"): the evidence need
-# not contain them, so their absence from the hits says nothing about whether the sources answer
-_FRAME_WORDS = _COMPARE_WORDS | frozenset(tokenize(
-    "pros cons advantages disadvantages downsides downside upsides tradeoffs trade-offs worth smartest smart catch "
-    "flags red"))
+
+
 @dataclass
 class _Query:
     """The question as selection reads it: its terms and their weights, and the answer shape it asks for."""
@@ -110,14 +109,19 @@ UNCOUNTED_ITEMS = 5
 SECTION_WEIGHT = 0.3
 LEAD_WEIGHT = 0.15
 LEAD_SENTENCES = 2
+# a sentence's score gains this much per unit of its own similarity to the question (when the advisor measured it)
+SEMANTIC_WEIGHT = 0.3
+# a sentence joins the answer as part of its section when it scores at least this share of the floor a sentence
+# needs to join on its own (a section's point may share fewer of the question's words than its best sentence)
+SECTION_FLOOR = 0.5
 # a question about where things stand now: the sentence with the newest news gains this much, the oldest nothing
 RECENCY_WEIGHT = 0.15
 
 
 class ExtractiveGenerator:
-    """`list_factor`, `compare_factor` and `advice_factor` widen the sentence budget for a list question (its
-    items are the answer), a comparison (each side needs its evidence) and a question asking what to do (several
-    considerations answer it).
+    """`list_factor`, `compare_factor` and `prose_factor` widen the sentence budget for a list question (its
+    items are the answer), a comparison (each side needs its evidence) and a question that asks for no figure or
+    date (what something is, why, what to do: several sections' points answer it, `sections` of them).
 
     `following(chunk, n)` gives the chunks after a hit's chunk in its document, to the same reader: a chosen
     sentence that announces an enumeration its own section does not hold ("Four deals illustrate the range:")
@@ -126,19 +130,22 @@ class ExtractiveGenerator:
     """
 
     def __init__(self, idf: Callable[[str], float], *, max_sentences: int = 5, max_hits: int = 6,
-                 list_factor: float = 2.0, compare_factor: float = 1.4, advice_factor: float = 1.6,
+                 list_factor: float = 2.0, compare_factor: float = 1.4, prose_factor: float = 1.8, sections: int = 3,
                  following: Following | None = None) -> None:
+        if sections < 1:
+            raise ValueError(f"sections must be at least 1, got {sections}")
         for name, factor in (("list_factor", list_factor), ("compare_factor", compare_factor),
-                             ("advice_factor", advice_factor)):
+                             ("prose_factor", prose_factor)):
             if factor < 1:
                 raise ValueError(f"{name} must be at least 1, got {factor}")
         self._idf = idf
         self._following = following
+        self.sections = sections
         self.max_sentences = max_sentences
         self.max_hits = max_hits
         self.list_factor = list_factor
         self.compare_factor = compare_factor
-        self.advice_factor = advice_factor
+        self.prose_factor = prose_factor
 
     def _query(self, question: str) -> _Query:
         # "according to our briefing" says where to look, not what an answer sentence says
@@ -152,16 +159,18 @@ class ExtractiveGenerator:
         return _Query(terms, weights, sum(weights.values()) or 1.0, is_list_question(question), list_focus(question),
                       compare, bool(_SHARE_Q.search(question)))
 
-    def missing_share(self, question: str, hits: list[Hit]) -> float:
-        """The weight share of the question's most important term that none of these hits holds (in its text,
-        title or heading): "how many employees does Kailera have" is about Kailera, but asks for employees."""
+    def missing_terms(self, question: str, hits: list[Hit], most: int = 3) -> list[str]:
+        """The question's terms that none of these hits holds (in its text, title or heading), the weightiest first
+        (at most `most`): "how many employees does Kailera have" finds Kailera, and no employees. How much each
+        matters is the embedder's to say (`Advisor._salience`): "pros and cons", "worth it" frame a question, and
+        move its meaning little."""
         query = self._query(question)
         present: set[str] = set()
         for hit in hits:
             present |= set(tokenize(f"{hit.chunk.text} {hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
         present = query.matchable(present)
-        return max((query.weights[t] / query.total for t in query.terms if t not in present and t not in _FRAME_WORDS),
-                   default=0.0)
+        absent = [t for t in query.terms if t not in present and t not in _COMPARE_WORDS and query.weights[t] > 0]
+        return sorted(absent, key=lambda t: -query.weights[t])[:most]
 
     def _readable(self, terms: set[str]) -> set[str]:
         """A hyphenated word the collection never uses ("data-heavy") is read as its words ("data", "heavy");
@@ -191,7 +200,9 @@ class ExtractiveGenerator:
                      for item in block.items for span in item}
             section = hit.heading_similarity or 0.0
             since_heading = None  # sentences since the last heading line in this chunk (None before any)
+            meanings = hit.sentence_similarity or {}
             for start, end in sentence_spans(text):
+                meaning = meanings.get(start)
                 header, (start, end) = rows.get(start, (None, (start, end)))
                 if header == (start, end):
                     continue  # a header row alone states nothing; its rows are read under it
@@ -222,6 +233,8 @@ class ExtractiveGenerator:
                 own = query.coverage(terms)  # what it inherits from its header or cue counts half
                 score = own + (query.coverage(read) - own) / 2 + _bonus(query, raw, wants) + 0.15 / (1 + rank)
                 score += section * (SECTION_WEIGHT + (LEAD_WEIGHT if opens else 0.0))
+                if meaning is not None:
+                    score += SEMANTIC_WEIGHT * meaning
                 if len(raw.split()) > 60:
                     score -= 0.05
                 out.append(Candidate(rank, hit, start, end, terms, score, query.coverage(gate_terms), header,
@@ -259,30 +272,61 @@ class ExtractiveGenerator:
             limit = max(limit, round(limit * self.compare_factor))
             chosen = self._best_table(query, hits, best_coverage)[:limit]
         elif is_advice(question):  # what to do: several considerations, each less central than a fact would be
-            limit = max(limit, round(limit * self.advice_factor))
             floor *= ADVICE_FLOOR
         best = candidates[0].score
         dropped_cues: set[tuple[str, int]] = set()
-        for cand in candidates:
-            if len(chosen) >= limit or cand.score < floor * best:
-                break
+
+        def take(cand: Candidate) -> None:
             if not is_new(cand, chosen):
-                continue
+                return
             if cand.cue is not None and (cand.hit.chunk.chunk_id, cand.cue[0]) in dropped_cues:
-                continue  # an item of an enumeration whose cue was left out is out of its context
+                return  # an item of an enumeration whose cue was left out is out of its context
             items = [item for item in self._announced(cand) if is_new(item, [cand, *chosen])]
             if not items and _announces(cand):
                 dropped_cues.add((cand.hit.chunk.chunk_id, cand.start))
-                continue  # a cue without the items it announces is a fragment
+                return  # a cue without the items it announces is a fragment
             chosen.append(cand)
             chosen.extend(items)
             chosen.extend(line for line in record_lines(cand) if unseen(line, chosen))
             follow = continuation(cand)
             if follow is not None and len(chosen) < limit and is_new(follow, chosen):
                 chosen.append(follow)
+
+        if not chosen and not _QUANTITY_Q.search(question):
+            limit = max(limit, round(limit * self.prose_factor))
+            self._by_section(candidates, take, limit, SECTION_FLOOR * floor * best, chosen)
+        for cand in candidates:
+            if len(chosen) >= limit or cand.score < floor * best:
+                break
+            take(cand)
         if len(parts) > 1:
             best_coverage = max(best_coverage, self._each_ask(parts, candidates, chosen))
         return self._compose(chosen, coverage=best_coverage, newest_first=is_status(question))
+
+    def _by_section(self, candidates: list[Candidate], take: Callable[[Candidate], None], limit: int,
+                    least: float, chosen: list[Candidate]) -> None:
+        """Prose, section by section. The best sentence first (the answer's core); then the section whose heading
+        is nearest the question in meaning, its sentences in the author's order (authors put a section's point in
+        its first sentences); then the next best sections (by their best sentence), each its best sentences. Each
+        section gives at most its share of the budget, so the answer reads each section's point rather than one
+        section's best words and scattered others. A sentence scoring under `least` joins from no section."""
+        take(candidates[0])
+        groups: dict[str, list[Candidate]] = {}
+        for cand in candidates:
+            if cand.score >= least:
+                groups.setdefault(cand.hit.chunk.chunk_id, []).append(cand)
+        ordered = list(groups.values())
+        anchor = max(ordered, key=lambda g: (g[0].hit.heading_similarity or 0.0, -g[0].hit_rank))
+        if anchor[0].hit.heading_similarity is not None:  # the advisor measured the headings
+            ordered.remove(anchor)
+            ordered.insert(0, sorted(anchor, key=lambda c: c.start))
+        share = max(2, -(-limit // self.sections))
+        for group in ordered[: self.sections]:
+            before = len(chosen)
+            for cand in group:
+                if len(chosen) >= limit or len(chosen) - before >= share:
+                    break
+                take(cand)
 
     @staticmethod
     def _each_ask(parts: list[_Query], candidates: list[Candidate], chosen: list[Candidate]) -> float:
