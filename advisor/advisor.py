@@ -137,6 +137,11 @@ class Advisor:
         if warm is not None:
             warm()  # an endpoint model: checked now; the local model: its process starts in the background
 
+    def wait_warm(self, timeout: float | None = None) -> None:
+        """Block until the headings and sentences are cached (evals and benchmarks time warm answers, as a server
+        gives once its warm-up is done; a server never waits)."""
+        self.texts.wait(timeout)
+
     def _texts_to_warm(self) -> Iterator[str]:
         """Every chunk's heading, then every chunk's quotable sentences (the order questions will need them in)."""
         ids = self.store.lexical().ids

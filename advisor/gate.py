@@ -162,6 +162,11 @@ class TextVectors:
         self._warming.start()
         atexit.register(self.stop)  # a model call cut off by interpreter exit aborts the process
 
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the background warm-up has finished (or `timeout` seconds)."""
+        if self._warming is not None:
+            self._warming.join(timeout)
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         if self._warming is not None and self._warming is not threading.current_thread():

@@ -90,6 +90,7 @@ def stage_ingest(workdir: Path, embedder: SentenceTransformerEmbedder) -> tuple[
 
 def stage_ask(advisor: Advisor, rounds: int = 3) -> dict:
     advisor.warm_up()
+    advisor.wait_warm()
     advisor.ask("warm-up question about licensing in China")
     times, covered = [], 0
     for _ in range(rounds):

@@ -98,6 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"warning: corpus did not ingest cleanly: {ingest.failed[:3]} {ingest.record_errors[:3]}",
                   file=sys.stderr)
     advisor.warm_up()
+    advisor.wait_warm()  # latency is reported warm, as a server answers once warmed up
     model = advisor.wait_for_model()
     if model is not None and model["state"] != "ready":
         raise SystemExit(f"the local model is not ready: {model['detail']}")

@@ -93,6 +93,7 @@ def test_headings_are_embedded_once_and_the_matching_heading_scores_highest() ->
     ("Our separate 2026 outlook sets out those forecasts in more detail.", True),
     ("The views on 2026 in this outlook are forecasts, not reports of events.", True),
     ("Can we diversify without reputational risk? This is a question we hear often.", True),
+    ("All statements about 2026 below are forecasts, not results.", True),
     ("This report by GlobalData found that 28% of deals involved Chinese assets.", False),
     ("This report found 28% of innovator deals came from China.", False),
     ("The scope of this section of the BIOSECURE Act is narrow.", False),

@@ -45,7 +45,7 @@ _ABOUT_THE_TEXT = re.compile(
     r"|\bquestions? (?:we|clients) (?:most often )?(?:hear|get|see|are asked|receive)\b"
     r"|\b(?:this|that|it) is (?:a|the|one) (?:\w+ )?questions? (?:we|clients)\b"
     r"|\b(?:discussed|noted|described|set out|outlined|covered|detailed) (?:above|below|earlier|later|elsewhere)\b"
-    r"|\bsee (?:above|below)\b", re.I)
+    r"|\bsee (?:above|below)\b|\b(?:below|above) (?:is|are|was|were)\b", re.I)
 
 
 @lru_cache(maxsize=8192)

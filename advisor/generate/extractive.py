@@ -293,6 +293,7 @@ class ExtractiveGenerator:
                 chosen.append(follow)
 
         if not chosen and not _QUANTITY_Q.search(question):
+            # a comparison in prose keeps its wider budget: each side needs its sections
             limit = max(limit, round(limit * self.prose_factor))
             self._by_section(candidates, take, limit, SECTION_FLOOR * floor * best, chosen)
         for cand in candidates:
