@@ -82,6 +82,12 @@ def _deltas(text: str) -> Iterator[tuple[str, object]]:
         yield "delta", piece
 
 
+def _renumbered(text: str, offset: int) -> str:
+    """Citation marks moved up by `offset` ("[1, 2]" -> "[4, 5]" for 3): a second answer's citations after a first's."""
+    return re.sub(r"\[(\d+(?:,\s*\d+)*)\]",
+                  lambda m: "[" + ", ".join(str(int(n) + offset) for n in re.findall(r"\d+", m.group(1))) + "]", text)
+
+
 def _plain(sentence: str) -> str:
     """A sentence without its citation marks, for telling whether it was already shown."""
     return re.sub(r"\s*\[[\d, ]+\]", "", sentence).strip().lower()
@@ -305,6 +311,16 @@ class Advisor:
             timings["verify_ms"] = (time.perf_counter() - t_gen) * 1e3 - timings["generate_ms"]
             if result.citations:
                 answer.text, answer.citations = result.text, result.citations
+        figures = self._figures(query, active) if answer.citations else None
+        if figures is not None:  # both routes: the articles' reasoning, then the records' figure, cited after it
+            offset = len(answer.citations)
+            text = _renumbered(figures.text, offset)
+            yield from _deltas("\n\n" + text)
+            answer.text = f"{answer.text}\n\n{text}"
+            answer.citations = [*answer.citations, *(c.model_copy(update={"n": c.n + offset})
+                                                     for c in figures.citations)]
+            answer.table, answer.chart = figures.table, figures.chart
+            answer.route = "lookup+analytics"
         kind = asked_kind(query)
         about = subject_of(query, self.analytics.parser().companies_named) if answer.citations and kind else None
         if answer.citations and kind and not states(kind, answer.text, asked_fields(query, kind), about):
@@ -428,12 +444,8 @@ class Advisor:
             hit.sentence_similarity = {start: next(sims) for start, _ in found}
         timings["sections_ms"] = timings.get("sections_ms", 0.0) + (time.perf_counter() - started) * 1e3
 
-    def _analytics_answer(self, question: str, active: Filters, generator: Generator) -> Answer | None:
-        """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.
-
-        Its figures are computed, so they appear in no single passage: each cited deal record is quoted
-        whole, and the sentence-level support check (for retrieved prose) does not apply.
-        """
+    def _within(self, active: Filters) -> DealFilters | None:
+        """The caller's filters as deal filters; None when they exclude the deal records."""
         if active.doc_types and "deal" not in active.doc_types:
             return None
         valid_areas = [a for a in active.therapy_areas if a in THERAPY_AREAS]
@@ -441,12 +453,30 @@ class Advisor:
         # a region is either party's country; with a company too, it is the company's counterparty
         party, other = (Side(companies=list(active.companies)), Side(countries=countries)) if active.companies \
             else (Side(countries=countries), Side())
-        within = DealFilters(party=party, counterparty=other, date_from=active.date_from,
-                             date_to=active.date_to, therapy_areas=valid_areas)
+        return DealFilters(party=party, counterparty=other, date_from=active.date_from, date_to=active.date_to,
+                           therapy_areas=valid_areas)
+
+    def _analytics_answer(self, question: str, active: Filters, generator: Generator) -> Answer | None:
+        """Counting, summing, ranking and comparing deals: an exact query over the deals table, not top-k.
+
+        Its figures are computed, so they appear in no single passage: each cited deal record is quoted
+        whole, and the sentence-level support check (for retrieved prose) does not apply.
+        """
+        within = self._within(active)
+        if within is None:
+            return None
         answer = self.analytics.answer(question, audience=active.audience, within=within)
         if answer is None and self.settings.llm_deal_queries and _ANALYTIC_HINT.search(question):
             answer = self._proposed_analytics_answer(question, active.audience, within, generator)
         return answer
+
+    def _figures(self, question: str, active: Filters) -> Answer | None:
+        """For a question that asks why (or what to do) as well as how many, how much or which largest: the deal
+        records' figure, to go with the articles' reasoning (None when the records hold none)."""
+        within = self._within(active)
+        explained = self.analytics.explain(question, audience=active.audience, within=within, with_reasons=True) \
+            if within is not None else None
+        return explained[1] if explained is not None and explained[1].citations else None
 
     def _proposed_analytics_answer(self, question: str, audience: Audience, within: DealFilters,
                                    generator: Generator) -> Answer | None:

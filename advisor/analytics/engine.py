@@ -42,9 +42,9 @@ class DealAnalytics:
             self._parser = (generation, QuestionParser(self.table.companies))
         return self._parser[1]
 
-    def parse(self, question: str, today: dt.date | None = None) -> DealQuery | None:
+    def parse(self, question: str, today: dt.date | None = None, *, with_reasons: bool = False) -> DealQuery | None:
         """The structured query for an analytic question; None when the question is not analytic."""
-        return self.parser().parse(question, today)
+        return self.parser().parse(question, today, with_reasons=with_reasons)
 
     def run(self, query: DealQuery, *, audience: str = "public", within: DealFilters | None = None) -> DealResult:
         """Execute a query for `audience` ('public' sees public records only), inside the caller's `within`."""
@@ -93,10 +93,11 @@ class DealAnalytics:
         return explained[1] if explained else None
 
     def explain(self, question: str, *, audience: str = "public", today: dt.date | None = None,
-                within: DealFilters | None = None) -> tuple[DealResult, Answer] | None:
-        """What `answer` computes, with the result behind it (the query as read, the figure, the rows)."""
+                within: DealFilters | None = None, with_reasons: bool = False) -> tuple[DealResult, Answer] | None:
+        """What `answer` computes, with the result behind it (the query as read, the figure, the rows);
+        `with_reasons`: also for a question that asks why as well as how many (`QuestionParser.parse`)."""
         started = time.perf_counter()
-        query = self.parse(question, today)
+        query = self.parse(question, today, with_reasons=with_reasons)
         if query is None:
             return None
         result = self.run(query, audience=audience, within=within)

@@ -17,12 +17,15 @@ from advisor.text import QUESTION_WORDS, STOPWORDS
 
 log = logging.getLogger(__name__)
 
-_BLOCK = re.compile(r"\b(why|should|avoid|risks?|advice|advise|recommend\w*|lessons?|best practices?|share|"
-                    r"percentage|proportion|percent|ratio|forecast\w*|predict\w*|expect\w*|will|funding|financing|"
-                    r"rais(?:e|ed|ing)|ipos?|venture|valuations?|revenues?|sales|market caps?|royalt\w*|equity|"
-                    r"stakes?|drove|drivers?|driven|caused?|reasons?|pros|cons|trade-?offs?|benefits?|downsides?|"
-                    r"drawbacks?|upsides?|worth it|smartest|explain\w*|difference between|what(?:'s| is) an? |"
-                    r"how (?:do|can|could|would|might) (?:we|i|you|they|companies|firms)|what does .* mean)\b")
+# measures the deal records do not hold (shares, funding rounds, revenue, royalty rates, equity): never computed
+_UNSUPPORTED = re.compile(r"\b(share|percentage|proportion|percent|ratio|funding|financing|rais(?:e|ed|ing)|ipos?|"
+                          r"venture|valuations?|revenues?|sales|market caps?|royalt\w*|equity|stakes?)\b")
+# asks for reasons, advice, forecasts or explanation: the articles' work; the records may add a figure to it
+_REASONING = re.compile(r"\b(why|should|avoid|risks?|advice|advise|recommend\w*|lessons?|best practices?|"
+                        r"forecast\w*|predict\w*|expect\w*|will|drove|drivers?|driven|caused?|reasons?|pros|cons|"
+                        r"trade-?offs?|benefits?|downsides?|drawbacks?|upsides?|worth it|smartest|explain\w*|"
+                        r"difference between|what(?:'s| is) an? |how (?:do|can|could|would|might) "
+                        r"(?:we|i|you|they|companies|firms)|what does .* mean)\b")
 _DOMAIN = re.compile(r"\b(deals?|transactions?|licen[cs]\w*|agreements?|acquisitions?|partnerships?|"
                      r"collaborations?|newcos?|up ?fronts?|milestones?|out ?licens\w*|in ?licens\w*|paid|pay|pays|"
                      r"paying|payments?|spent|spend|worth|values?|valued|buyouts?|takeovers?|options?|receiv\w*|"
@@ -34,6 +37,12 @@ _AVG = re.compile(r"\baverage\b|\bmean\b|\bavg\b|\btypical\b|\bon average\b")
 _MEDIAN = re.compile(r"\bmedian\b")
 _MAX = re.compile(r"\b(largest|biggest|highest|most valuable|richest|priciest|maximum|max|record|top|the most)\b")
 _MIN = re.compile(r"\b(smallest|lowest|cheapest|least valuable|minimum|min|the least)\b")
+# an explicit operation over the records: a count, a sum, an average, a median, or a ranking of deals or their money
+# ("the largest China deal", "the biggest upfront"; not "the biggest risks", "the top pharma companies")
+_RANKED = re.compile(rf"(?:{_MAX.pattern}|{_MIN.pattern})\s+(?:[\w$-]+\s+){{0,2}}(?:deals?|transactions?|agreements?|"
+                     r"acquisitions?|partnerships?|collaborations?|newcos?|up ?fronts?|milestones?|licen[cs]es|"
+                     r"buyouts?|takeovers?|payments?)\b")
+_OPERATIONS = (_COUNT, _SUM, _AVG, _MEDIAN, _RANKED)
 _LIST = re.compile(r"\b(?:which|what)\s+(?:[\w']+\s+){0,4}?(?:deals|transactions|agreements|acquisitions|"
                    r"licen[cs]es|partnerships|newcos)\b|\b(?:list|show|name|give me|find|who)\b")
 _PLURAL_DEALS = re.compile(r"\b(deals|transactions|agreements|acquisitions|licen[cs]es|partnerships|newcos)\b")
@@ -143,12 +152,17 @@ class QuestionParser:
         self.companies = companies
         self.phrases = PhraseTable(companies)
 
-    def parse(self, question: str, today: dt.date | None = None) -> DealQuery | None:
-        """The DealQuery a question asks for (relative dates against `today`), or None if it is not analytic."""
+    def parse(self, question: str, today: dt.date | None = None, *, with_reasons: bool = False) -> DealQuery | None:
+        """The DealQuery a question asks for (relative dates against `today`), or None if it is not analytic.
+
+        A question that asks for reasons or advice is not analytic; `with_reasons` reads one that also names an
+        operation over the records ("how many … and why?") for its figure, which goes with the articles' answer."""
         today = today or dt.date.today()
         text = _normalise(question.strip())
         low = text.lower()
-        if not text or _BLOCK.search(low):
+        if not text or _UNSUPPORTED.search(low):
+            return None
+        if _REASONING.search(low) and not (with_reasons and any(p.search(low) for p in _OPERATIONS)):
             return None
         thresholds = find_thresholds(low)
         masked = _mask(text, [(t.start, t.end) for t in thresholds])
