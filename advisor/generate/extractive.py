@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from advisor.analytics.dates import find_dates
+from advisor.asked import asked_kind
 from advisor.generate import Draft, DraftStream
 from advisor.generate.candidates import (
     Candidate,
@@ -62,8 +63,6 @@ _MONEY_Q = re.compile(
     r"licen[cs]|acqui|partnership|collaboration)|\$", re.I)
 _COUNT_Q = re.compile(r"\b(how many|number of|share|percent|proportion|%)", re.I)
 _WHEN_Q = re.compile(r"\b(when|what year|which year|date)\b", re.I)
-# a question that asks for a figure or a date: its answer is a sentence or two, not each section's point
-_QUANTITY_Q = re.compile(r"\b(how much|how many|number of|when|what year|which year|what date)\b|\$", re.I)
 _SHARE_Q = re.compile(r"\b(share|percent|percentage|proportion|ratios?)\b", re.I)
 _MONEY = re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(bn|billion|m|million)\b|\bUSD\b", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
@@ -292,7 +291,7 @@ class ExtractiveGenerator:
             if follow is not None and len(chosen) < limit and is_new(follow, chosen):
                 chosen.append(follow)
 
-        if not chosen and not _QUANTITY_Q.search(question):
+        if not chosen and asked_kind(question) is None:  # a figure or a date is a sentence or two, not prose
             # a comparison in prose keeps its wider budget: each side needs its sections
             limit = max(limit, round(limit * self.prose_factor))
             self._by_section(candidates, take, limit, SECTION_FLOOR * floor * best, chosen)
