@@ -20,7 +20,7 @@ from advisor.analytics.query import DealQuery
 from advisor.analytics.render import render_answer
 from advisor.analytics.vocab import DEAL_TYPES, MODALITIES, STAGES, THERAPY_AREAS
 from advisor.asked import asked_fields, asked_kind, states, subject_of
-from advisor.cite import Verifier, complete_sentences
+from advisor.cite import CitedSentence, Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
 from advisor.gate import HEADING_HITS, INDEX_CALIBRATION, Gate, TextVectors, features, heading_text, load_gate
@@ -80,6 +80,11 @@ def _deltas(text: str) -> Iterator[tuple[str, object]]:
     """A verified sentence as word-sized `delta` events (a verified sentence types out; it is never withdrawn)."""
     for piece in re.findall(r"\s*\S+", text):
         yield "delta", piece
+
+
+def _separator(sentence: CitedSentence, shown: list[str]) -> str:
+    """What goes before a sentence shown after others: a blank line when it opens a paragraph, else a space."""
+    return "" if not shown else "\n\n" if sentence.opens_paragraph else " "
 
 
 def _renumbered(text: str, offset: int) -> str:
@@ -276,7 +281,7 @@ class Advisor:
                 for sentence in complete_sentences(_timed(draft.pieces, timings, t_gen)):
                     text = verifier.add(sentence)
                     if text:
-                        yield from _deltas((" " if shown else "") + text)
+                        yield from _deltas(_separator(sentence, shown) + text)
                         shown.append(text)
             except LLMError as exc:
                 log.warning("the language model failed; answering from the sources directly: %s", exc)
@@ -299,7 +304,7 @@ class Advisor:
                         continue
                     text = verifier.add(dataclasses.replace(sentence, refs=[]))
                     if text:
-                        yield from _deltas((" " if shown else "") + text)
+                        yield from _deltas(_separator(sentence, shown) + text)
                         shown.append(text)
                 if shown and not failed:
                     answer.notes.append("no sentence of the model's draft was supported: answered from the sources")

@@ -48,6 +48,7 @@ class CitedSentence:
     refs: list[int]
     start: int
     end: int
+    opens_paragraph: bool = False  # a blank line before it: the answer keeps its paragraphs
 
 
 def cited_sentences(answer_text: str) -> list[CitedSentence]:
@@ -56,16 +57,24 @@ def cited_sentences(answer_text: str) -> list[CitedSentence]:
     Both "claim [1]." and "claim. [1]" are understood: markers that open a sentence belong to the one before.
     """
     out: list[CitedSentence] = []
+    previous = 0
     for start, end in sentence_spans(answer_text):
         raw = answer_text[start:end]
+        opens = bool(out) and "\n\n" in answer_text[previous:start]
+        previous = end
         lead = _LEADING.match(raw)
         if lead and out:
             out[-1].refs.extend(_numbers_in(lead.group(0)))
             raw = raw[lead.end():]
         if not raw.strip():
             continue
-        out.append(CitedSentence(_MARKER.sub("", raw).strip(), _numbers_in(raw), start, end))
+        out.append(CitedSentence(_MARKER.sub("", raw).strip(), _numbers_in(raw), start, end, opens))
     return out
+
+
+def joined(parts: list[tuple[str, bool]]) -> str:
+    """Sentences as one text: a blank line before each that opens a paragraph, a space before the others."""
+    return "".join(("" if i == 0 else "\n\n" if opens else " ") + text for i, (text, opens) in enumerate(parts))
 
 
 def _numbers_in(text: str) -> list[int]:
@@ -175,7 +184,7 @@ class Verifier:
         self.threshold = threshold
         self.margin = margin
         self._renumber: dict[int, int] = {}
-        self._parts: list[str] = []
+        self._parts: list[tuple[str, bool]] = []
         self._supported = 0
         self.dropped: list[str] = []
         self.recited = 0
@@ -204,7 +213,7 @@ class Verifier:
         if not kept:
             if is_gap_statement(body):
                 self.gaps += 1
-                return self._emit(_with_marks(body, ""))
+                return self._emit(_with_marks(body, ""), sentence.opens_paragraph)
             self.dropped.append(body)
             return None
         if kept != cited:
@@ -212,16 +221,16 @@ class Verifier:
         for n in kept:
             self._renumber.setdefault(n, len(self._renumber) + 1)
         self._supported += 1
-        return self._emit(_with_marks(body, ", ".join(str(self._renumber[n]) for n in kept)))
+        return self._emit(_with_marks(body, ", ".join(str(self._renumber[n]) for n in kept)), sentence.opens_paragraph)
 
-    def _emit(self, text: str) -> str:
-        self._parts.append(text)
+    def _emit(self, text: str, opens_paragraph: bool = False) -> str:
+        self._parts.append((text, opens_paragraph))
         return text
 
     def result(self) -> Verified:
         kept = [self._by_n[old].model_copy(update={"n": new})
                 for old, new in sorted(self._renumber.items(), key=lambda item: item[1])]
-        return Verified(" ".join(self._parts), kept, self._supported, list(self.dropped), self.recited, self.gaps)
+        return Verified(joined(self._parts), kept, self._supported, list(self.dropped), self.recited, self.gaps)
 
 
 def verify(answer_text: str, citations: list[Citation], documents: dict[str, Document],

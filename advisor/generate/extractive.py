@@ -446,6 +446,7 @@ class ExtractiveGenerator:
                 groups.append([cand])
         parts: list[str] = []
         citations: list[Citation] = []
+        previous_doc = None
         for n, group in enumerate(groups, start=1):
             chunk = group[0].hit.chunk
             head = group[0].header or group[0].heading
@@ -458,7 +459,11 @@ class ExtractiveGenerator:
                     merged[-1] = f"{merged[-1]} {text}"
                 else:
                     merged.append(text)
-            parts.extend(with_marker(text, n) for text in merged)
+            marked = [with_marker(text, n) for text in merged]
+            if parts and chunk.doc_id != previous_doc:  # a paragraph for each source
+                marked[0] = "\n\n" + marked[0]
+            previous_doc = chunk.doc_id
+            parts.extend(marked)
             meta = chunk.meta
             citations.append(Citation(
                 n=n, doc_id=chunk.doc_id, title=str(meta.get("title", chunk.doc_id)),
@@ -467,7 +472,7 @@ class ExtractiveGenerator:
                 page=_int(meta.get("page")) or None, chunk_id=chunk.chunk_id,
                 passage=chunk.text[lo:hi], char_start=chunk.char_start + lo, char_end=chunk.char_start + hi,
             ))
-        return Draft(" ".join(parts), citations, coverage)
+        return Draft(" ".join(parts).replace(" \n\n", "\n\n"), citations, coverage)
 
 
 def _bonus(query: _Query, sentence: str, wants: tuple[bool, ...]) -> float:
