@@ -162,6 +162,11 @@ class TextVectors:
         self._warming.start()
         atexit.register(self.stop)  # a model call cut off by interpreter exit aborts the process
 
+    @property
+    def warming(self) -> bool:
+        """Whether the background warm-up is still running."""
+        return self._warming is not None and self._warming.is_alive()
+
     def wait(self, timeout: float | None = None) -> None:
         """Block until the background warm-up has finished (or `timeout` seconds)."""
         if self._warming is not None:

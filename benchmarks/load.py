@@ -190,6 +190,8 @@ def main() -> int:
             time.sleep(0.5)
         else:
             raise SystemExit("server did not start within 120 s")
+        while time.monotonic() < deadline + 180 and httpx.get(base + "/readyz", timeout=2).json().get("warming"):
+            time.sleep(1)  # answers are timed warm: the heading and sentence cache is filled first
         asyncio.run(run(base, args.clients, 2))  # warm-up: every worker has loaded its indexes and models
         rounds = [asyncio.run(run(base, args.clients, args.requests, server.pid)) for _ in range(args.repeat)]
     finally:

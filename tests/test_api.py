@@ -60,6 +60,7 @@ def test_healthz_reports_the_index(server: str) -> None:
     assert body["gate"] == {"threshold": 0.25, "source": "ADVISOR_MIN_EVIDENCE_SCORE"}
     ready = httpx.get(server + "/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready" and ready.json()["generation"] >= 1
+    assert ready.json()["warming"] is False  # the hash embedder's gate reads no headings: nothing to warm
 
 
 def test_ask_returns_a_cited_answer_and_records_it(server: str) -> None:

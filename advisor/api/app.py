@@ -214,7 +214,8 @@ def create_app(settings: Settings, *, advisor: Advisor | None = None, records: R
             generation = await run_in_threadpool(lambda: current.store.catalog.generation)
         except Exception as exc:  # noqa: BLE001 - any failure to read the catalog means: send traffic elsewhere
             return _error(503, f"the catalog cannot be read: {type(exc).__name__}: {exc}")
-        return JSONResponse({"status": "ready", "generation": generation})
+        # ready while the heading and sentence cache still warms (answers are right, a little slower until then)
+        return JSONResponse({"status": "ready", "generation": generation, "warming": current.texts.warming})
 
     @app.get("/widget.js", include_in_schema=False)
     async def widget() -> Response:

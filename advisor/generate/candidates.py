@@ -70,15 +70,17 @@ def is_title_line(text: str, start: int, end: int) -> bool:
     return not _ITEM.match(text[line_start:line_end]) and not _FINAL.search(raw.rstrip("*_ "))
 
 
-def quotable(text: str) -> list[tuple[int, str]]:
+@lru_cache(maxsize=8192)
+def quotable(text: str) -> tuple[tuple[int, str], ...]:
     """The sentences of a chunk's text that may be quoted, by start offset, as the embedder reads them (Markdown
-    removed): headings and lines under five words are context, never candidates."""
+    removed): headings and lines under five words are context, never candidates. (Cached: the same chunks come
+    back question after question.)"""
     out = []
     for start, end in sentence_spans(text):
         raw = text[start:end]
         if not raw.lstrip().startswith("#") and len(raw.split()) >= 5:
             out.append((start, clean_markdown(raw)))
-    return out
+    return tuple(out)
 
 
 def restates(sentence_terms: set[str], question_terms: set[str]) -> bool:
