@@ -243,7 +243,7 @@ class ExtractiveGenerator:
         return out
 
     def generate(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> Draft:
-        return self._select(question, hits, max_sentences or self.max_sentences, floor=0.55)
+        return self._select(question, hits, max_sentences or self.max_sentences, floor=0.55, prose=True)
 
     def stream(self, question: str, hits: list[Hit], *, max_sentences: int | None = None) -> DraftStream:
         draft = self.generate(question, hits, max_sentences=max_sentences)
@@ -251,9 +251,11 @@ class ExtractiveGenerator:
 
     def evidence(self, question: str, hits: list[Hit], *, max_sentences: int) -> Draft:
         """The sentences an LLM should read: a wider, looser selection, numbered and cited like an answer."""
-        return self._select(question, hits, max_sentences, floor=0.4)
+        return self._select(question, hits, max_sentences, floor=0.4, prose=False)
 
-    def _select(self, question: str, hits: list[Hit], limit: int, floor: float) -> Draft:
+    def _select(self, question: str, hits: list[Hit], limit: int, floor: float, prose: bool) -> Draft:
+        """`prose`: a question that asks for no figure or date is composed section by section (`_by_section`); the
+        evidence an LLM reads stays the best sentences, compressed (its prompt is what it pays for on a CPU)."""
         query = self._query(question)
         asks = question_parts(question)
         parts = [self._query(ask) for ask in asks] if len(asks) > 1 else [query]  # a simple question is read once
@@ -291,7 +293,7 @@ class ExtractiveGenerator:
             if follow is not None and len(chosen) < limit and is_new(follow, chosen):
                 chosen.append(follow)
 
-        if not chosen and asked_kind(question) is None:  # a figure or a date is a sentence or two, not prose
+        if prose and not chosen and asked_kind(question) is None:  # a figure or a date is a sentence or two
             # a comparison in prose keeps its wider budget: each side needs its sections
             limit = max(limit, round(limit * self.prose_factor))
             self._by_section(candidates, take, limit, SECTION_FLOOR * floor * best, chosen)
