@@ -265,7 +265,7 @@ class Advisor:
             self.read_sections(vector, hits, timings)
         t_gen = time.perf_counter()
         draft = generator.stream(query, hits, max_sentences=max_sentences)
-        evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings, vector=vector))
+        evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings, vector))
         answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4),
                         writer="extractive")
         if query != question:
@@ -316,8 +316,10 @@ class Advisor:
             timings["verify_ms"] = (time.perf_counter() - t_gen) * 1e3 - timings["generate_ms"]
             if result.citations:
                 answer.text, answer.citations = result.text, result.citations
-        figures = self._figures(query, active) if answer.citations else None
-        if figures is not None:  # both routes: the articles' reasoning, then the records' figure, cited after it
+        # both routes: the articles' reasoning, then the records' figure, cited after it (only when the records were
+        # not already asked: a question they answered without a match would find none again)
+        figures = self._figures(query, active) if answer.citations and analytic is None else None
+        if figures is not None:
             offset = len(answer.citations)
             text = _renumbered(figures.text, offset)
             yield from _deltas("\n\n" + text)
@@ -403,11 +405,10 @@ class Advisor:
         hits, vector = self._retrieve(query, active, timings)
         self.read_sections(vector, hits, timings)
         coverage = self.extractive.generate(query, hits).coverage
-        return self.evidence_features(query, hits, coverage, timings, semantic=True, vector=vector)
+        return self.evidence_features(query, hits, coverage, timings, vector, semantic=True)
 
-    def evidence_features(self, query: str, hits: list[Hit], coverage: float,
-                          timings: dict[str, float], *, semantic: bool = False,
-                          vector: np.ndarray | None = None) -> dict[str, float]:
+    def evidence_features(self, query: str, hits: list[Hit], coverage: float, timings: dict[str, float],
+                          vector: np.ndarray, *, semantic: bool = False) -> dict[str, float]:
         """The evidence gate's features for this question and its hits (see `advisor.gate`); the heading and missing
         features only when the gate reads them (or `semantic`, for calibration), after `read_sections`."""
         dense = float(timings.pop("top_dense_similarity", 0.0))
@@ -419,19 +420,15 @@ class Advisor:
         sentence = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
         return features(dense, coverage, heading, missing, sentence)
 
-    def _salience(self, query: str, terms: list[str], vector: np.ndarray | None) -> list[float]:
-        """How much the question's meaning rests on each term: 1 - the cosine similarity of the question with the
-        question without the words that make that term. A name or a subject moves it far ("Kailera" 0.32); a word
-        of manner or filler hardly at all ("apparently" 0.003), so a question is not refused for one of those."""
+    def _salience(self, query: str, terms: list[str], vector: np.ndarray) -> list[float]:
+        """How much the question's meaning rests on each term: 1 - the cosine similarity of the question (`vector`)
+        with the question without the words that make that term. A name or a subject moves it far ("Kailera"
+        0.32); a word of manner or filler hardly at all ("apparently" 0.003), so a question is not refused for one
+        of those."""
         words = re.findall(r"\S+", query)
-        variants = []
-        for term in terms:
-            kept = [w for w in words if term not in tokenize(w)]
-            variants.append(" ".join(kept))
-        embedded = self.embedder.embed(([] if vector is not None else [query]) + variants)
-        base = np.asarray(vector if vector is not None else embedded[0], dtype=np.float32)
-        rest = embedded if vector is not None else embedded[1:]
-        return [max(0.0, 1.0 - float(np.asarray(v, dtype=np.float32) @ base)) for v in rest]
+        variants = [" ".join(w for w in words if term not in tokenize(w)) for term in terms]
+        base = np.asarray(vector, dtype=np.float32)
+        return [max(0.0, 1.0 - float(np.asarray(v, dtype=np.float32) @ base)) for v in self.embedder.embed(variants)]
 
     def read_sections(self, vector: np.ndarray, hits: list[Hit], timings: dict[str, float]) -> None:
         """Each of the first hits the composer reads gets the question's similarity to its section heading and to

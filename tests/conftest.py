@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,6 @@ from benchmarks.services import advisor_server, free_port  # noqa: E402, F401 - 
 from benchmarks.services import wait_for as wait_for_http  # noqa: E402, F401
 
 REPO = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(autouse=True)
@@ -158,26 +155,17 @@ def running_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, i
 
 
 @pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `chroma run` server on 127.0.0.1, stopped after the session."""
-    chroma = VENV_BIN / "chroma"
-    if not chroma.exists():
-        pytest.fail(f"{chroma} not found: `make install` installs chromadb, which provides it")
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+def chroma_server() -> Iterator[str]:
+    """A real `chroma run` server on 127.0.0.1 (`benchmarks.services.chroma`), stopped after the session."""
+    from benchmarks.services import Unavailable, chroma
+
+    stack = contextlib.ExitStack()
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        url, _ = stack.enter_context(chroma())
+    except Unavailable as exc:
+        pytest.fail(str(exc))
+    with stack:
+        yield url
 
 
 @pytest.fixture(scope="session")

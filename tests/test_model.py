@@ -72,10 +72,11 @@ def test_prospect_question_gets_public_sources_only(advisor: Advisor) -> None:
 
 def test_a_missing_word_of_manner_weighs_less_than_a_missing_subject(advisor: Advisor) -> None:
     """The gate's `missing` feature: the embedder says how much the question's meaning rests on a word."""
-    filler, subject = advisor._salience("What is an ADC and why are chinese companies apparently so good at them?",
-                                        ["appar", "adc"], None)
+    adc = "What is an ADC and why are chinese companies apparently so good at them?"
+    filler, subject = advisor._salience(adc, ["appar", "adc"], advisor.embedder.embed([adc])[0])
     assert filler < 0.05 < 0.15 < subject
-    employees, = advisor._salience("How many employees does Kailera have?", ["employe"], None)
+    kailera = "How many employees does Kailera have?"
+    employees, = advisor._salience(kailera, ["employe"], advisor.embedder.embed([kailera])[0])
     assert employees > 0.1  # a thing asked about, absent from the sources, still counts against them
 
 
