@@ -16,12 +16,17 @@ from advisor.text import sentence_spans
 Kind = Literal["money", "number", "date"]
 
 _ASKS_MONEY = re.compile(
-    r"\b(how much (?:\w+ ){0,6}?(?:pay|paid|cost|worth|spen[dt]|upfront|receiv\w*|raise[sd]?)|"
+    r"\b(how much (?:\w+ ){0,6}?(?:pay|paid|cost|worth|spen[dt]|upfront|receiv\w*|raise[sd]?|charg\w*|invest\w*|"
+    r"put(?:ting)?|commit\w*)|"
+    # "what did BioNTech pay…", "what does a consultation cost…": the verb is the money
+    r"what (?:did|does|do|will|would|is|are|was|were) (?:[\w'’-]+ ){1,6}?(?:pay(?:ing)?|cost(?:ing)?|charg\w+|"
+    r"spen[dt]\w*|invest\w*)|"
     r"what (?:was|were|is|are) the (?:upfront|up-front|milestones?|financial terms|terms|price|"
     r"valuation|revenues?|sales|fees?)|(?:what|which) (?:[A-Z]{2,5} )?(?:upfront|up-front|price|fee|valuation|"
     r"milestones?)|"
     r"financial terms|revenues?|how (?:big|large) (?:was|is) the (?:upfront|payment))\b", re.I)
-_ASKS_NUMBER = re.compile(r"\b(how many|what (?:share|percentage|proportion|rate|hazard ratio|number)|"
+_ASKS_NUMBER = re.compile(r"\b(how many|what(?:'s|’s| is| are| was| were)? (?:[\w'’-]+ ){0,3}?"
+                          r"(?:share|percentage|proportion|rate|hazard ratio|number)\b(?! card)|"
                           r"hazard ratio|response rate)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\b(on what (?:exact )?date|what (?:exact )?date|which date|by what date)\b",
                         re.I)
@@ -43,6 +48,9 @@ _FIELD_IN_QUESTION = {kind: {name: re.compile(pattern if name != "revenue" else 
                              for name, pattern in fields.items()} for kind, fields in _FIELDS.items()}
 # "how many patients…": the count must be of patients (the first plural noun in the next four words)
 _COUNTED = re.compile(r"(?i:\bhow many)\s+(?:[\w'-]+\s+){0,3}?([a-z]{3,}s)\b")
+# "what royalty rate…": the rate must be of royalties (the word before "rate", "share", "percentage")
+_RATE_OF = re.compile(r"\bwhat\b[^?.]{0,40}?\b(?!the\b|its\b|their\b|this\b|that\b)([a-z]{3,})\s+(?:rate|share|"
+                      r"percentage|proportion)\b", re.I)
 _CLAUSE = re.compile(r"(?:[^,;:()\n]|(?<=\d),(?=\d))+")  # "100,000" stays one number
 _NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
 
@@ -70,18 +78,25 @@ def asked_kind(question: str) -> Kind | None:
 
 def asked_fields(question: str, kind: Kind = "money") -> list[str]:
     """What the question names of the value it asks for: kinds of money (upfront, milestone, price, fee, revenue,
-    valuation, royalty), an endpoint (overall survival…), what is counted ("count:patient"), "takes effect"."""
+    valuation, royalty), an endpoint (overall survival…), what is counted ("count:patient"), what a rate is of
+    ("of:royalt" for "what royalty rate…"), "takes effect"."""
     fields = [name for name, pattern in _FIELD_IN_QUESTION[kind].items() if pattern.search(question)]
     counted = _COUNTED.search(question) if kind == "number" else None
     if counted:
         noun = counted.group(1).lower()
         fields.append("count:" + (noun[:-3] if noun.endswith("ies") else noun[:-1]))
+    rate = _RATE_OF.search(question) if kind == "number" and not fields else None
+    if rate:
+        word = rate.group(1).lower()
+        fields.append("of:" + (word if len(word) <= 4 else word[:-1]))  # "royalt" reads royalty and royalties
     return fields
 
 
 def _field_pattern(name: str) -> str:
     if name.startswith("count:"):  # the number counts the thing: "398 patients", "11 further Hengrui programmes"
         return rf"(?:{_NUMBER.pattern})(?:\s+[\w'-]+){{0,3}}?\s+{re.escape(name.removeprefix('count:'))}"
+    if name.startswith("of:"):  # the clause names what the rate is of
+        return rf"\b{re.escape(name.removeprefix('of:'))}"
     return _ANSWER_FIELD[name]
 
 
@@ -96,7 +111,8 @@ def subject_of(question: str, companies_in: Callable[[str], set[str]]) -> Callab
 
     "What upfront did Eisai pay Bliss for BB-1701?" is not answered by another deal's upfront quoted nearby:
     a sentence counts when it names the question's drug code or, naming no other drug code, the question's
-    companies: all of them, or some and no other company (`companies_in` finds the companies a text names).
+    companies: all of them, or (when the question names no drug code) some and no other company (`companies_in`
+    finds the companies a text names).
     """
     companies, codes = companies_in(question), asset_codes(question)
     if not companies and not codes:
@@ -109,6 +125,8 @@ def subject_of(question: str, companies_in: Callable[[str], set[str]]) -> Callab
         if theirs and (codes or not companies):
             return False  # another drug's figures
         named = companies_in(sentence)
+        if codes:  # the question names its drug: without the code, only a sentence naming every party is about it
+            return bool(companies) and companies <= named
         # one of the question's companies, with no other (another deal of theirs), or all of them
         return bool(named & companies) and (named <= companies or companies <= named)
     return about

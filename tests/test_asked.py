@@ -12,6 +12,13 @@ from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject
     ("What was the overall survival hazard ratio?", "number"),
     ("When did the House pass the FY2026 NDAA?", "date"),
     ("On what exact date do the prohibitions take effect?", "date"),
+    # the verb or the noun before "rate" says a value is asked for
+    ("What did BioNTech pay to acquire Biotheus?", "money"),
+    ("What does a scientific consultation cost these days?", "money"),
+    ("How much is the investor putting into the next round?", "money"),
+    ("How much do you charge for a market assessment?", "money"),
+    ("What royalty rate is the licensee paying?", "number"),
+    ("What's the firm's win rate on proposals?", "number"),
     # no value asked for, though the words appear
     ("How much capacity does Samsung Biologics have at Songdo?", None),
     ("How should we handle MFN pricing risk when licensing Asian rights?", None),
@@ -120,3 +127,19 @@ def test_a_count_must_count_the_thing_asked_about() -> None:
     assert asked_fields("How many US- or Europe-approved medicines were unapproved?", "number") == ["count:medicine"]
     assert asked_fields("How many companies did the text add?", "number") == ["count:compan"]
     assert states("number", "Fewer than 100,000 individuals a year [1].", ["count:individual"])
+
+
+def test_a_rate_must_be_of_the_thing_asked_about() -> None:
+    fields = asked_fields("What royalty rate is GSK paying on the licence?", "number")
+    assert fields == ["of:royalt"]
+    assert not states("number", "GSK pays $500m upfront and tiered royalties [1].", fields)  # no rate of royalties
+    assert states("number", "GSK pays royalties of up to 12% on net sales [1].", fields)
+    assert asked_fields("What share of the headline was that upfront?", "number") == []  # nothing named before it
+
+
+def test_a_question_naming_its_drug_is_not_answered_by_another_deal_of_one_party() -> None:
+    about = subject_of("How much did BioNTech pay Bliss upfront for BB-1701?", _companies_in)
+    assert about is not None
+    assert about("BB-1701 carried $50m upfront [1].")
+    assert about("Bliss–BioNTech deal value: upfront $20m [2].")  # the deal's own line names both parties
+    assert not about("BioNTech paid $650m upfront for another bispecific [3].")  # one party, no code
