@@ -43,6 +43,10 @@ _RANKED = re.compile(rf"(?:{_MAX.pattern}|{_MIN.pattern})\s+(?:[\w$-]+\s+){{0,2}
                      r"acquisitions?|partnerships?|collaborations?|newcos?|up ?fronts?|milestones?|licen[cs]es|"
                      r"buyouts?|takeovers?|payments?)\b")
 _OPERATIONS = (_COUNT, _SUM, _AVG, _MEDIAN, _RANKED)
+_SUPERLATIVE = re.compile(rf"{_MAX.pattern}|{_MIN.pattern}|\b(?:the )?(?:most|least|fewest)\b")
+# what the records can rank besides deals and parties: years, and the groupings of `_BY`
+_COUNTED_THING = re.compile(r"\b(years?|therapy areas?|therapeutic areas?|modalit(?:y|ies)|indications?|"
+                            r"countr(?:y|ies)|types?|structures?|stages?|assets?|drugs?|molecules?|targets?)\b")
 _LIST = re.compile(r"\b(?:which|what)\s+(?:[\w']+\s+){0,4}?(?:deals|transactions|agreements|acquisitions|"
                    r"licen[cs]es|partnerships|newcos)\b|\b(?:list|show|name|give me|find|who)\b")
 _PLURAL_DEALS = re.compile(r"\b(deals|transactions|agreements|acquisitions|licen[cs]es|partnerships|newcos)\b")
@@ -138,6 +142,26 @@ def _normalise(question: str) -> str:
     return re.sub(r"\bU\.?S\.?A?\.?(?=\W|$)", "US", re.sub(r"\bU\.K\.?", "UK", text))
 
 
+def _ranks_something_else(words: str, tokens: list[Token], mentions: list[Mention]) -> bool:
+    """Whether a superlative ranks something the records do not hold: "the most important clause", "the top
+    concern" (not "the largest deal", "the most ADCs", "the top 5 licensees", "paid the most in 2025").
+
+    What a superlative ranks is in the three words after it: the records rank it when one of them is a deal, its
+    money or a party, or a value the records know (a company, a modality, a therapy area); nothing ranked ("paid the
+    most?") or a preposition next ("the most in 2025") leaves the ranking to the records too."""
+    for match in _SUPERLATIVE.finditer(words):
+        after = [t for t in tokens if t.start >= match.end()][:3]
+        if not after or after[0].low in STOPWORDS:
+            continue
+        span = words[match.end():after[-1].start + len(after[-1].low)]
+        first, last = tokens.index(after[0]), tokens.index(after[-1])
+        if _DOMAIN.search(span) or _PARTY_NOUN.match(span) or _COUNTED_THING.search(span) or any(
+                m.start <= last and m.end > first for m in mentions):
+            continue
+        return True
+    return False
+
+
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     chars = list(text)
     for start, end in spans:
@@ -177,6 +201,8 @@ class QuestionParser:
         tokens = tokenize(masked)
         known = self.phrases.find(tokens)
         mentions = sorted(known + self._unknown_companies(tokens, known, masked), key=lambda m: m.start)
+        if _ranks_something_else(words, tokens, mentions):
+            return None
         assign_roles(tokens, mentions)
         parts = _Parts(tokens, mentions, dates, [r for t in thresholds for r in t.ranges])
         noun = _PARTY_NOUN.match(words, top.end) if top else None
