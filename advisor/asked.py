@@ -51,7 +51,8 @@ _COUNTED = re.compile(r"(?i:\bhow many)\s+(?:[\w'-]+\s+){0,3}?([a-z]{3,}s)\b")
 # "what royalty rate…": the rate must be of royalties (the word before "rate", "share", "percentage")
 _RATE_OF = re.compile(r"\bwhat\b[^?.]{0,40}?\b(?!the\b|its\b|their\b|this\b|that\b)([a-z]{3,})\s+(?:rate|share|"
                       r"percentage|proportion)\b", re.I)
-_CLAUSE = re.compile(r"(?:[^,;:()\n]|(?<=\d),(?=\d))+")  # "100,000" stays one number
+# "100,000" stays one number, and "Typical upfront: $200m" one clause (a colon before a value labels it)
+_CLAUSE = re.compile(r"(?:[^,;:()\n]|(?<=\d),(?=\d)|:(?=\s*[$€£¥]?\s?\d))+")
 _NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
 
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)\b|"

@@ -45,6 +45,7 @@ def test_a_named_kind_of_money_must_be_stated_as_that_kind() -> None:
     assert not states("money", "China accounted for $6.4bn of AstraZeneca's sales [4].", ["upfront"])
     assert states("money", "China accounted for $6.4bn of AstraZeneca's sales [4].", ["revenue"])
     assert states("money", "Pfizer paid $1.25bn [1].")  # no field named: any amount
+    assert states("money", "Phase 2/3 with differentiated data — Typical upfront: $200m–$1.25bn [1].", ["upfront"])
 
 
 def test_which_money_a_question_names() -> None:
