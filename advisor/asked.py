@@ -28,8 +28,10 @@ _ASKS_MONEY = re.compile(
 _ASKS_NUMBER = re.compile(r"\b(how many|what(?:'s|’s| is| are| was| were)? (?:[\w'’-]+ ){0,3}?"
                           r"(?:share|percentage|proportion|rate|hazard ratio|number)\b(?! card)|"
                           r"hazard ratio|response rate)\b", re.I)
-_ASKS_DATE = re.compile(r"^\s*when\b|\b(on what (?:exact )?date|what (?:exact )?date|which date|by what date)\b",
-                        re.I)
+# "when did…" asks for a date; "when you scout assets, how…" is a clause of time
+_ASKS_DATE = re.compile(r"^\s*when(?:'s|’s|\s+(?:did|does|do|was|were|is|are|will|would|has|have|had|can|could|"
+                        r"should|might|may))\b|"
+                        r"\b(on what (?:exact )?date|what (?:exact )?date|which date|by what date)\b", re.I)
 
 # what a question names of the value it asks for: an answer must state a value of *that* kind, in the same
 # clause (the money of that kind, the endpoint's figure, the date something takes effect)
