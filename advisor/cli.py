@@ -220,14 +220,18 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.calibrate import calibrate_index
+    from advisor.calibrate import calibrate_index, calibrate_on_questions, read_labelled
 
     advisor = _advisor(settings)
     if advisor.store.catalog.counts()["chunks"] == 0:
         print(f"error: the index in {settings.data_dir} is empty: run `advisor ingest` first", file=sys.stderr)
         return 2
     try:
-        entry = calibrate_index(advisor, n=args.questions, write=not args.dry_run)
+        if args.labelled:
+            entry = calibrate_on_questions(advisor, read_labelled(Path(args.labelled)), write=not args.dry_run,
+                                           label=f"labelled questions in {args.labelled}")
+        else:
+            entry = calibrate_index(advisor, n=args.questions, write=not args.dry_run)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -316,8 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["upgrade"])
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("calibrate", help="fit the evidence gate's threshold to this index, from its own documents")
+    p = sub.add_parser("calibrate", help="fit the evidence gate's threshold to this index: on labelled questions "
+                                        "when given, else from its own documents")
     p.add_argument("--questions", type=int, default=150, help="answerable questions made from sampled chunks")
+    p.add_argument("--labelled", default="", metavar="FILE",
+                   help='JSON lines of real questions, {"question": ..., "answerable": true|false}: the threshold '
+                        "is chosen on them (at least 5 of each)")
     p.add_argument("--dry-run", action="store_true", help="print the figures without writing the calibration")
     p.set_defaults(func=cmd_calibrate)
 

@@ -170,7 +170,8 @@ def run_suites(names: list[str], settings: Any, args: argparse.Namespace, cache_
         t0 = time.perf_counter()
         print(f"suite {name}: running (sample {args.suite_sample or 'full'})", file=sys.stderr)
         result = SUITES[name](settings, sample=args.suite_sample, cache_dir=cache_dir / "suites",
-                              datasets_dir=datasets, with_baseline=with_baseline)
+                              datasets_dir=datasets, with_baseline=with_baseline,
+                              calibration=args.suite_calibration)
         result.setdefault("wall_s", round(time.perf_counter() - t0, 1))
         print(f"suite {name}: {result['status']} {result.get('reason', '')}", file=sys.stderr)
         out.append(result)
@@ -245,6 +246,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--systems", default="advisor,baseline", help="comma-separated: advisor, baseline")
     run.add_argument("--suites", default="", help="comma-separated public suites: scifact, cuad, multihop, squad_v2")
     run.add_argument("--suite-sample", type=int, default=None, help="queries per suite (default: the full suite)")
+    run.add_argument("--suite-calibration", choices=["questions", "documents"], default="questions",
+                     help="how each suite's index gets its gate threshold: on up to 100 of the suite's questions "
+                          "held apart from the sample (as `advisor calibrate --labelled`), or from its documents "
+                          "alone (as `advisor calibrate`); a full-suite run has no questions to hold apart")
     run.add_argument("--skip-inhouse", action="store_true", help="run only the public suites")
     run.add_argument("--set", default=str(REPO / "evals" / "sets" / "advisor_qa.jsonl"),
                      help="the in-house set (the dev and test splits)")

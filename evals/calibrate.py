@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from advisor.advisor import Advisor
-from advisor.calibrate import probe_scores
+from advisor.calibrate import balanced_accuracy, best_threshold, decision, probe_scores
 from advisor.config import load_settings
 from advisor.gate import CALIBRATION_FILE, FEATURES, Gate
 from advisor.types import Turn
@@ -71,20 +71,12 @@ def rows_for(advisor: Advisor, items: Sequence[dict]) -> list[Row]:
     """Each question's gate features, and whether the rest of the pipeline refuses it anyway (asked with the gate
     open): the threshold is chosen for the pipeline's decision, not the gate's alone."""
     rows = []
-    fitted = advisor.gate
-    try:
-        for item in items:
-            history = [Turn(**t) for t in item["history"]]
-            advisor._gate = fitted
-            feats = advisor.evidence(item["question"], audience=item["audience"], history=history)
-            if feats is None:
-                continue  # answered by the deal analytics: no gate there
-            advisor._gate = Gate(-1.0, weights={"heading": 1.0})  # open: every answer passes, the features are read
-            answer = advisor.ask(item["question"], audience=item["audience"], history=history)
-            rows.append(Row(item["source"], item["id"], [feats[f] for f in FEATURES], item["answerable"],
-                            caught=not answer.covered))
-    finally:
-        advisor._gate = fitted
+    for item in items:
+        read = decision(advisor, advisor.gate, item["question"], audience=item["audience"],
+                        history=[Turn(**t) for t in item["history"]])
+        if read is not None:  # None: answered by the deal analytics, no gate there
+            feats, caught = read
+            rows.append(Row(item["source"], item["id"], [feats[f] for f in FEATURES], item["answerable"], caught))
     return rows
 
 
@@ -106,24 +98,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) 
 
 def probabilities(x: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
     return 1 / (1 + np.exp(-(x @ weights + bias)))
-
-
-def balanced_accuracy(scores: np.ndarray, y: np.ndarray, threshold: float, caught: np.ndarray | None = None) -> float:
-    """Of the pipeline's decision: answered when the score clears the threshold and nothing after the gate refuses
-    (`caught`)."""
-    answered = (scores >= threshold) & ~(caught if caught is not None else np.zeros(len(scores), bool))
-    pos, neg = y == 1, y == 0
-    tpr = float(answered[pos].mean()) if pos.any() else 1.0
-    tnr = float((~answered[neg]).mean()) if neg.any() else 1.0
-    return 0.5 * (tpr + tnr)
-
-
-def best_threshold(scores: np.ndarray, y: np.ndarray, caught: np.ndarray | None = None) -> tuple[float, float]:
-    """(balanced accuracy, threshold): the middle of the best plateau on a 0.01 grid."""
-    grid = [(balanced_accuracy(scores, y, t / 100, caught), t / 100) for t in range(1, 100)]
-    top = max(score for score, _ in grid)
-    plateau = [t for score, t in grid if score >= top - 1e-9]
-    return top, plateau[len(plateau) // 2]
 
 
 def fit(rows: Sequence[Row]) -> tuple[np.ndarray, float, float, float]:

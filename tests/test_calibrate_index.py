@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from advisor.advisor import Advisor
-from advisor.calibrate import calibrate_index, probes
+from advisor.calibrate import calibrate_index, calibrate_on_questions, probes, read_labelled
 from advisor.config import Settings
 from advisor.gate import INDEX_CALIBRATION, load_gate
 
@@ -72,3 +72,57 @@ def test_an_index_calibration_made_for_another_fit_is_not_used(indexed: Advisor,
     refit.write_text(json.dumps(data))
     gate = load_gate(name, None, refit, index_path=tmp_path / "data" / INDEX_CALIBRATION)
     assert gate.threshold == 0.5 and gate.weights["dense"] == 3.0 and gate.source == "calibrated on test"
+
+
+def _labelled(tmp_path: Path, lines: list[object]) -> Path:
+    path = tmp_path / "labelled.jsonl"
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+ANSWERABLE = ["Where did the PMDA open an office?", "What does drug loss describe?",
+              "Which platform does CSPC contribute to the AstraZeneca partnership?",
+              "Which companies does the BIOSECURE Act target?", "What did Japan relax in December 2023?",
+              "What does the collaboration between AstraZeneca and CSPC target?"]
+UNANSWERABLE = ["Zorvelqua brimlox tradenav spectrum?", "Quatexmol kinsup orbital ferrites?",
+                "Draloxrin velquazor harmonica?", "Navbritex moldrakin quasars?", "Supkinlox zorbrivel tundra?",
+                "Texqua rinmol glaciers?"]
+
+
+def test_labelled_questions_choose_the_threshold_for_the_pipeline_decision(indexed: Advisor, tmp_path: Path) -> None:
+    name = indexed.embedder.name
+    packaged = _packaged(tmp_path, name, median=0.6)
+    items = read_labelled(_labelled(tmp_path, [{"question": q, "answerable": True} for q in ANSWERABLE]
+                                    + [{"question": q, "answerable": False} for q in UNANSWERABLE]))
+    entry = calibrate_on_questions(indexed, items, packaged=packaged)
+    assert entry["method"] == "questions" and entry["dataset"].endswith("6 answerable, 6 not")
+    assert entry["balanced_accuracy"] == 1.0  # the made-up words share nothing with the corpus
+    assert entry["answerable_refused"] == 0.0 and entry["unanswerable_refused"] == 1.0
+    gate = load_gate(name, None, packaged, index_path=tmp_path / "data" / INDEX_CALIBRATION)
+    assert gate.threshold == entry["threshold"]
+    # what the threshold was chosen for holds when the advisor answers with that gate
+    indexed._gate = gate
+    assert not indexed.ask(UNANSWERABLE[0], audience="internal").covered
+    assert indexed.ask(ANSWERABLE[0], audience="internal").covered
+
+
+def test_too_few_labelled_questions_of_a_kind_is_no_basis(indexed: Advisor, tmp_path: Path) -> None:
+    packaged = _packaged(tmp_path, indexed.embedder.name, median=0.6)
+    items = [{"question": q, "answerable": True} for q in ANSWERABLE] + [{"question": UNANSWERABLE[0],
+                                                                           "answerable": False}]
+    with pytest.raises(ValueError, match="at least 5 answerable and 5 unanswerable"):
+        calibrate_on_questions(indexed, items, packaged=packaged, write=False)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("not json", "labelled.jsonl:2: not JSON"),
+    ('{"question": "Why?"}', '"answerable" (true or false)'),
+    ('{"question": "Why?", "answerable": "yes"}', '"answerable" (true or false)'),
+    ('{"question": "Why?", "answerable": true, "audience": "everyone"}', '"audience" must be'),
+])
+def test_a_bad_labelled_file_says_which_line_and_what_it_needs(tmp_path: Path, line: str, message: str) -> None:
+    path = _labelled(tmp_path, [{"question": "What is it?", "answerable": True}, line])
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_labelled(path)
+    with pytest.raises(ValueError, match="not found"):
+        read_labelled(tmp_path / "absent.jsonl")

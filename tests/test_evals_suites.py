@@ -11,7 +11,15 @@ import pytest
 
 from advisor.config import Settings
 from evals.suites import SUITES, cuad, multihop, scifact, squad_v2
-from evals.suites.common import auroc, contains_answer, default_datasets_dir, refusal_metrics, stable_sample
+from evals.suites.common import (
+    CALIBRATION_QUESTIONS,
+    auroc,
+    contains_answer,
+    default_datasets_dir,
+    held_apart,
+    refusal_metrics,
+    stable_sample,
+)
 
 KEYS = {"suite", "status", "reason", "sample", "n_queries", "systems", "notes"}
 
@@ -247,3 +255,14 @@ def test_the_shared_datasets_parse_as_the_suites_expect() -> None:
         contracts, questions = cuad.load(REAL / cuad.FOLDER)
         assert len(contracts) > 100 and len(questions) == len(contracts) * len(cuad.QUESTIONS)
         assert 0.2 < sum(q["present"] for q in questions) / len(questions) < 0.6
+
+
+def test_questions_held_apart_for_calibration_are_never_the_measured_ones() -> None:
+    items = [{"id": f"q{i}", "q": f"question {i}", "ok": i % 3 != 0} for i in range(400)]
+    measured = {q["id"] for q in stable_sample("suite", items, 150, key=lambda q: q["id"])}
+    held = held_apart("suite", items, 150, lambda q: q["id"], lambda q: q["ok"], lambda q: q["q"])
+    assert len(held) == CALIBRATION_QUESTIONS
+    assert not {h["question"].replace("question ", "q") for h in held} & measured
+    assert all(h["answerable"] == (int(h["question"].split()[1]) % 3 != 0) and h["audience"] == "public"
+               for h in held)
+    assert held_apart("suite", items, None, lambda q: q["id"], lambda q: q["ok"], lambda q: q["q"]) == []

@@ -1,4 +1,5 @@
-"""Suites over public datasets: each `fn(settings, *, sample, cache_dir, datasets_dir, with_baseline=True) -> dict`.
+"""Suites over public datasets: each `fn(settings, *, sample, cache_dir, datasets_dir, with_baseline=True,
+calibration="questions"|"documents") -> dict`.
 
 Every suite returns {"suite", "status": "ok"|"skipped", "reason", "sample", "n_queries", "systems": {name:
 {metric: float}}, "notes": [...]} plus "per_query" detail, and skips with a message naming the missing path when

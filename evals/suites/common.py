@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 DATASETS_ENV = "ADVISOR_EVAL_DATASETS"
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
+CALIBRATION_QUESTIONS = 100  # labelled questions held apart from a sample to choose the gate threshold on
 
 
 def default_datasets_dir() -> Path:
@@ -143,10 +144,23 @@ class Systems:
         return [self.ours] + ([self.baseline] if self.baseline is not None else [])
 
 
+def held_apart(suite: str, items: Sequence[T], sample: int | None, key: Callable[[T], str],
+               answerable: Callable[[T], bool], question: Callable[[T], str]) -> list[dict[str, Any]]:
+    """Up to `CALIBRATION_QUESTIONS` of a suite's questions outside the measured sample (the next ones in the stable
+    order), labelled, to choose the gate's threshold on this suite's index the way a user would with
+    `advisor calibrate --labelled`; none when the whole suite is measured (nothing is left to hold apart)."""
+    if sample is None:
+        return []
+    rest = stable_sample(suite, items, None, key)[sample:sample + CALIBRATION_QUESTIONS]
+    return [{"question": question(q), "answerable": bool(answerable(q)), "audience": "public"} for q in rest]
+
+
 def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], label: str, cache_dir: Path,
-                  with_baseline: bool, embedder: Embedder | None = None, calibrate: bool = True) -> Systems:
+                  with_baseline: bool, embedder: Embedder | None = None, calibrate: bool = True,
+                  labelled: Sequence[dict[str, Any]] = ()) -> Systems:
     """Index `docs` for ours and the baseline under cache_dir/<suite>-<label>-<embedder>-ingest<version>; with
-    `calibrate`, our gate is first fitted to that index from its own documents, as `advisor calibrate` does."""
+    `calibrate`, our gate's threshold is first fitted to that index, as `advisor calibrate` does: on `labelled`
+    questions held apart from the measured ones when there are any, else from the index's own documents."""
     embedder = embedder or make_embedder(settings)
     warm = getattr(embedder, "warm_up", None)
     if warm is not None:
@@ -166,10 +180,12 @@ def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], 
     advisor.warm_up()
     stats = {"advisor": {"index_s": round(time.perf_counter() - started, 2), "embedded": float(report.embedded),
                          "chunks": float(advisor.store.catalog.counts()["chunks"])}}
-    calibration = self_calibrate(advisor) if calibrate else None
+    calibration = self_calibrate(advisor, labelled) if calibrate else None
     if calibration is not None:
         stats["advisor"].update(gate_threshold=float(calibration["threshold"]),
-                                packaged_threshold=float(calibration["packaged_threshold"]))
+                                packaged_threshold=float(calibration["packaged_threshold"]),
+                                calibration_questions=float(len(labelled) if calibration["method"] == "questions"
+                                                            else 0))
     baseline = None
     if with_baseline:
         started = time.perf_counter()
@@ -180,18 +196,27 @@ def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], 
     return Systems(advisor, AdvisorSystem(advisor), baseline, root, stats)
 
 
-def self_calibrate(advisor: Advisor) -> dict[str, Any] | None:
-    """This index's own gate calibration: reused when it was made for the index's current generation; None when
-    the embedder has no fitted gate to calibrate (the hash embedder of the tests)."""
-    from advisor.calibrate import calibrate_index
+def self_calibrate(advisor: Advisor, labelled: Sequence[dict[str, Any]] = ()) -> dict[str, Any] | None:
+    """This index's own gate calibration (on `labelled` questions when given, else from its documents): reused when
+    it was made the same way for the index's current generation; None when the embedder has no fitted gate to
+    calibrate (the hash embedder of the tests)."""
+    from advisor.calibrate import calibrate_index, calibrate_on_questions
     from advisor.gate import INDEX_CALIBRATION, fingerprint, fitted_entry
 
+    label = f"{len(labelled)} questions held apart from the measured ones"
     entry = fitted_entry(advisor.embedder.name, Path(advisor.settings.data_dir) / INDEX_CALIBRATION)
     packaged = fitted_entry(advisor.embedder.name)
-    if entry and packaged and entry.get("generation") == advisor.store.catalog.generation \
+    same_way = entry is not None and (entry.get("dataset", "").startswith(label) if labelled
+                                      else entry.get("method") == "documents")
+    if entry and packaged and same_way and entry.get("generation") == advisor.store.catalog.generation \
             and fingerprint(entry) == fingerprint(packaged):
         return entry
     try:
+        if labelled:
+            try:
+                return calibrate_on_questions(advisor, labelled, label=label)
+            except ValueError as exc:
+                log.info("not calibrated on the held-apart questions (%s): from the documents instead", exc)
         return calibrate_index(advisor)
     except ValueError as exc:
         log.info("gate not calibrated to this index: %s", exc)

@@ -36,6 +36,7 @@ from evals.suites.common import (
     build_systems,
     cache_note,
     corpus_label,
+    held_apart,
     mean,
     missing,
     norm_words,
@@ -145,7 +146,7 @@ def load(folder: Path) -> tuple[dict[str, CorpusDoc], list[dict[str, Any]]]:
 
 
 def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir: Path,
-        with_baseline: bool = True) -> dict[str, Any]:
+        with_baseline: bool = True, calibration: str = "questions") -> dict[str, Any]:
     reason = missing(datasets_dir, f"{FOLDER}/master_clauses.csv", f"{FOLDER}/filename_map.tsv",
                      f"{FOLDER}/full_contract_txt")
     if reason:
@@ -157,10 +158,13 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
         doc_ids = sorted(stable_sample(NAME, sorted(contracts), math.ceil(sample / CONTRACTS_PER_QUESTIONS),
                                        key=lambda d: d))
     kept = set(doc_ids)
-    chosen = stable_sample(NAME, [q for q in questions if q["doc_id"] in kept], sample, key=lambda q: q["id"])
+    pool = [q for q in questions if q["doc_id"] in kept]
+    chosen = stable_sample(NAME, pool, sample, key=lambda q: q["id"])
+    labelled = held_apart(NAME, pool, sample, lambda q: q["id"], lambda q: q["present"],
+                          lambda q: q["question"]) if calibration == "questions" else []
     systems = build_systems(settings, suite=NAME, docs=[contracts[d] for d in doc_ids],
                             label=corpus_label(doc_ids, sample is None), cache_dir=cache_dir,
-                            with_baseline=with_baseline)
+                            with_baseline=with_baseline, labelled=labelled)
     watch = Stopwatch()
     per_query: list[dict[str, Any]] = []
     for q in chosen:

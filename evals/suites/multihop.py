@@ -26,6 +26,7 @@ from evals.suites.common import (
     auroc,
     build_systems,
     cache_note,
+    held_apart,
     mean,
     missing,
     refusal_metrics,
@@ -67,14 +68,16 @@ def load(folder: Path) -> tuple[list[CorpusDoc], list[dict[str, Any]]]:
 
 
 def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir: Path,
-        with_baseline: bool = True) -> dict[str, Any]:
+        with_baseline: bool = True, calibration: str = "questions") -> dict[str, Any]:
     reason = missing(datasets_dir, f"{FOLDER}/queries.json", f"{FOLDER}/ground_truth.json")
     if reason:
         return skipped(NAME, reason, sample)
     docs, questions = load(datasets_dir / FOLDER)
     chosen = stable_sample(NAME, questions, sample, key=lambda q: q["id"])
+    labelled = held_apart(NAME, questions, sample, lambda q: q["id"], lambda q: not q["null"],
+                          lambda q: q["question"]) if calibration == "questions" else []
     systems = build_systems(settings, suite=NAME, docs=docs, label="full", cache_dir=cache_dir,
-                            with_baseline=with_baseline)
+                            with_baseline=with_baseline, labelled=labelled)
     watch = Stopwatch()
     per_query: list[dict[str, Any]] = []
     for q in chosen:

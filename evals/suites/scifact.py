@@ -60,7 +60,7 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir: Path,
-        with_baseline: bool = True) -> dict[str, Any]:
+        with_baseline: bool = True, calibration: str = "documents") -> dict[str, Any]:
     folder = datasets_dir / "scifact"
     reason = missing(datasets_dir, "scifact/corpus.jsonl", "scifact/queries.jsonl", "scifact/qrels")
     if reason:

@@ -29,6 +29,7 @@ from evals.suites.common import (
     build_systems,
     cache_note,
     contains_answer,
+    held_apart,
     mean,
     missing,
     refusal_metrics,
@@ -58,14 +59,16 @@ def load(path: Path) -> tuple[list[CorpusDoc], list[dict[str, Any]]]:
 
 
 def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir: Path,
-        with_baseline: bool = True) -> dict[str, Any]:
+        with_baseline: bool = True, calibration: str = "questions") -> dict[str, Any]:
     reason = missing(datasets_dir, FILE)
     if reason:
         return skipped(NAME, reason, sample)
     docs, questions = load(datasets_dir / FILE)
     chosen = stable_sample(NAME, questions, sample, key=lambda q: q["id"])
+    labelled = held_apart(NAME, questions, sample, lambda q: q["id"], lambda q: q["answerable"],
+                          lambda q: q["question"]) if calibration == "questions" else []
     systems = build_systems(settings, suite=NAME, docs=docs, label="full", cache_dir=cache_dir,
-                            with_baseline=with_baseline)
+                            with_baseline=with_baseline, labelled=labelled)
     watch = Stopwatch()
     per_query: list[dict[str, Any]] = []
     for q in chosen:
