@@ -392,11 +392,11 @@ class Advisor:
                 "citations": [c.model_dump(include={"n", "doc_id", "title", "url", "published"})
                               for c in answer.citations]}
 
-    def evidence(self, question: str, *, audience: Audience = "public", filters: Filters | None = None,
+    def evidence(self, question: str, *, audience: Audience = "public",
                  history: list[Turn] | None = None) -> dict[str, float] | None:
         """The gate's features for a question as the pipeline reads it (the standalone query, the audience's
         hits, the extractive selection); None when the deal analytics answer it (no gate applies there)."""
-        active = self._filters(audience, filters)
+        active = self._filters(audience, None)
         query = standalone_query(question.strip(), history or [])
         analytic = self._analytics_answer(query, active, self.extractive)
         if analytic is not None and analytic.citations:

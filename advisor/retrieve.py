@@ -57,7 +57,6 @@ class Filters:
     companies: tuple[str, ...] = ()
     therapy_areas: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()  # countries or REGION_GROUPS names
-    exclude_docs: tuple[str, ...] = ()  # documents left out (`advisor calibrate` asks about one without it)
 
     def _lists(self) -> tuple[tuple[str, list[str]], ...]:
         return (("company_keys", [company_key(c) for c in self.companies]),
@@ -124,9 +123,6 @@ class _Table:
                 for value in values:
                     rows[self.postings.get(name, {}).get(value, np.array([], dtype=np.int64))] = True
                 mask &= rows
-        if filters.exclude_docs:
-            left_out = set(filters.exclude_docs)
-            mask &= np.array([cid.split("#", 1)[0] not in left_out for cid in self.ids], dtype=bool)
         return mask
 
 
@@ -287,8 +283,6 @@ class HybridRetriever:
         ranked = sorted(fused, key=lambda c: -fused[c])
         hits: list[Hit] = []
         for chunk in self.store.catalog.iter_chunks(ranked[: k * 2]):
-            if chunk.doc_id in filters.exclude_docs:
-                continue  # left out on purpose; the ANN path does not filter on documents
             if not filters.allows(chunk.meta):
                 log.error("filter leak blocked: chunk %s does not match %s", chunk.chunk_id, filters)
                 continue
