@@ -236,3 +236,23 @@ def test_sentence_meaning_lifts_a_sentence_that_shares_few_words_with_the_questi
     hit.sentence_similarity = {start: 0.9, other: 0.1}
     with_meaning = ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate(question, [hit]).text
     assert "Manufacturer audits" in without and "several years" in with_meaning
+
+
+def test_a_section_point_brings_the_next_sentence_of_its_paragraph_that_gives_its_substance() -> None:
+    hub = ("## Regional headquarters\n\n"
+           "Singapore hosts the regional headquarters of many large pharma companies. "
+           "The reasons are consistent: English as the working language, a 17% tax rate and direct flights. "
+           "Talent is deep.\n\n"
+           "Offices elsewhere are noted here as an aside about headquarters.")
+    market = ("## The market\n\n"
+              "Singapore is a small market for medicines, with about six million people. "
+              "Its trial capacity is limited.")
+    hits = [_hit("hub", hub), _hit("market", market)]
+    for hit, heading in zip(hits, (0.7, 0.4), strict=True):
+        hit.heading_similarity = heading
+    text = _verified(_generator().generate("Should we put our headquarters in Singapore?", hits), hits)
+    # the point, then its substance, though that sentence shares no word with the question
+    assert text.index("hosts the regional headquarters") < text.index("17% tax rate")
+    # a figure question is answered by its best sentences, not section by section: no continuation rides along
+    figure = _generator().generate("When did Singapore open the headquarters?", hits).text
+    assert "The reasons are consistent" not in figure

@@ -130,13 +130,19 @@ def unseen(cand: Candidate, chosen: list[Candidate]) -> bool:
                for c in chosen)
 
 
+def _next_in_paragraph(cand: Candidate) -> tuple[int, int] | None:
+    """The span of the sentence after `cand` on the same line (paragraph), if any."""
+    text = cand.hit.chunk.text
+    line_end = text.find("\n", cand.end)
+    return next(sentence_spans(text, cand.end, len(text) if line_end < 0 else line_end), None)
+
+
 def continuation(cand: Candidate) -> Candidate | None:
     """The next sentence of the same paragraph when it carries the chosen sentence's figure forward: it states
     numbers too and shares at least three of its words ("capacity reached 604,000 litres in 2023." "A fifth
     plant … taking total capacity to 784,000 litres"). A figure and its update belong together."""
     text = cand.hit.chunk.text
-    line_end = text.find("\n", cand.end)
-    following = next(sentence_spans(text, cand.end, len(text) if line_end < 0 else line_end), None)
+    following = _next_in_paragraph(cand)
     if following is None or not numbers(text[cand.start:cand.end]):
         return None
     raw = text[following[0]:following[1]]
@@ -144,6 +150,24 @@ def continuation(cand: Candidate) -> Candidate | None:
     if not numbers(raw) or len(terms & cand.terms) < 3 or is_instruction(raw):
         return None
     return Candidate(cand.hit_rank, cand.hit, following[0], following[1], terms, cand.score, cand.coverage)
+
+
+def paragraph_next(cand: Candidate) -> Candidate | None:
+    """The next sentence of the chosen sentence's paragraph, when it can stand in an answer: in prose an author
+    states a point and then gives it its substance ("Singapore hosts the regional headquarters of many large
+    pharma companies. The reasons are consistent: English as the working language, …"), and the second sentence
+    may share no word with the question. None at the paragraph's end, or for a heading, a question, an
+    instruction, a sentence about the text or a short fragment."""
+    text = cand.hit.chunk.text
+    following = _next_in_paragraph(cand)
+    if following is None:
+        return None
+    raw = text[following[0]:following[1]]
+    if raw.lstrip().startswith(("#", "|")) or len(raw.split()) < 5 or raw.rstrip().endswith(("?", ":")) \
+            or is_instruction(raw) or is_about_the_text(raw):
+        return None
+    return Candidate(cand.hit_rank, cand.hit, following[0], following[1], set(tokenize(raw)), cand.score,
+                     cand.coverage)
 
 
 # the lines of a deal record that say what a deal was: its asset and its money

@@ -30,6 +30,7 @@ from advisor.generate.candidates import (
     is_instruction,
     is_new,
     is_title_line,
+    paragraph_next,
     record_lines,
     restates,
     table_rows,
@@ -329,6 +330,9 @@ class ExtractiveGenerator:
                 if len(chosen) >= limit or len(chosen) - before >= share:
                     break
                 take(cand)
+                follow = paragraph_next(cand) if cand in chosen else None
+                if follow is not None and len(chosen) < limit and len(chosen) - before < share:
+                    take(follow)  # the point, then its substance
 
     @staticmethod
     def _each_ask(parts: list[_Query], candidates: list[Candidate], chosen: list[Candidate]) -> float:
