@@ -412,13 +412,14 @@ class Advisor:
         """The evidence gate's features for this question and its hits (see `advisor.gate`); the heading and missing
         features only when the gate reads them (or `semantic`, for calibration), after `read_sections`."""
         dense = float(timings.pop("top_dense_similarity", 0.0))
+        withheld = max(0.0, float(timings.pop("top_withheld_similarity", 0.0)) - dense)
         if not (semantic or self.gate.semantic) or not hits:
             return features(dense, coverage)
         heading = max((h.heading_similarity or 0.0 for h in hits[:HEADING_HITS]), default=0.0)
         absent = self.extractive.missing_terms(query, hits[:HEADING_HITS])
         missing = max(self._salience(query, absent, vector), default=0.0) if absent else 0.0
         sentence = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
-        return features(dense, coverage, heading, missing, sentence)
+        return features(dense, coverage, heading, missing, sentence, withheld)
 
     def _salience(self, query: str, terms: list[str], vector: np.ndarray) -> list[float]:
         """How much the question's meaning rests on each term: 1 - the cosine similarity of the question (`vector`)

@@ -24,10 +24,14 @@ _ASKS_MONEY = re.compile(
     r"what (?:was|were|is|are) the (?:upfront|up-front|milestones?|financial terms|terms|price|"
     r"valuation|revenues?|sales|fees?)|(?:what|which) (?:[A-Z]{2,5} )?(?:upfront|up-front|price|fee|valuation|"
     r"milestones?)|"
-    r"financial terms|revenues?|how (?:big|large) (?:was|is) the (?:upfront|payment))\b", re.I)
+    r"how (?:big|large) (?:was|is) the (?:upfront|payment))\b", re.I)
+# money or a measure named without a question form ("What were Akeso's total revenues?"): asked for unless the
+# question asks for someone or something ("Which company … to maximise ad revenue?" asks for a company)
+_NAMES_MONEY = re.compile(r"\b(financial terms|revenues?)\b", re.I)
+_ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose|which)\b", re.I)
 _ASKS_NUMBER = re.compile(r"\b(how many|what(?:'s|’s| is| are| was| were)? (?:[\w'’-]+ ){0,3}?"
-                          r"(?:share|percentage|proportion|rate|hazard ratio|number)\b(?! card)|"
-                          r"hazard ratio|response rate)\b", re.I)
+                          r"(?:share|percentage|proportion|rate|hazard ratio|number)\b(?! card))", re.I)
+_NAMES_NUMBER = re.compile(r"\b(hazard ratio|response rate)\b", re.I)
 # "when did…" asks for a date; "when you scout assets, how…" is a clause of time
 _ASKS_DATE = re.compile(r"^\s*when(?:'s|’s|\s+(?:did|does|do|was|were|is|are|will|would|has|have|had|can|could|"
                         r"should|might|may))\b|"
@@ -70,9 +74,9 @@ _DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|
 
 def asked_kind(question: str) -> Kind | None:
     """The kind of value the question asks for, if it asks for one (money before number before date)."""
-    if _ASKS_MONEY.search(question):
+    if _ASKS_MONEY.search(question) or (_NAMES_MONEY.search(question) and not _ASKS_WHO.search(question)):
         return "money"
-    if _ASKS_NUMBER.search(question):
+    if _ASKS_NUMBER.search(question) or (_NAMES_NUMBER.search(question) and not _ASKS_WHO.search(question)):
         return "number"
     if _ASKS_DATE.search(question):
         return "date"

@@ -9,6 +9,9 @@ It reads the evidence by meaning as well as by words. Its features, each 0..1:
   their document title ("What a NewCo deal is" answers "what's a NewCo deal?" in other words);
 - `sentence`: the question's cosine similarity with the best-matching sentence of the top hits (the answer is a
   sentence, and a chunk can match a question on its topic while no sentence of it says what was asked);
+- `withheld` (a public caller only): how much nearer the question is to a document the caller may not see than to
+  any it may, in cosine similarity (0 when no nearer): "what did you recommend to the client…" is about what the
+  firm's internal notes hold, however much public writing shares its topic;
 - `missing`: how much the question's meaning rests on the terms none of the top hits holds, read by the embedder
   (1 - the similarity of the question with itself without the term; the largest): "how many employees does
   Kailera have?" finds Kailera and no employees (0.17), while "why are Chinese companies apparently so good at
@@ -42,7 +45,7 @@ log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
 INDEX_CALIBRATION = "calibration.json"  # an index's own calibration, in its data dir (`advisor calibrate`)
 UNCALIBRATED_THRESHOLD = 0.35
-FEATURES = ("dense", "coverage", "heading", "sentence", "missing")
+FEATURES = ("dense", "coverage", "heading", "sentence", "missing", "withheld")
 HEADING_HITS = 3  # the headings of this many top hits are compared with the question
 
 
@@ -201,7 +204,7 @@ def heading_text(hit: Hit) -> str:
 
 
 def features(dense: float, coverage: float, heading: float = 0.0, missing: float = 0.0,
-             sentence: float = 0.0) -> dict[str, float]:
+             sentence: float = 0.0, withheld: float = 0.0) -> dict[str, float]:
     """The gate's features for one question (see the module docstring)."""
     return {"dense": float(dense), "coverage": float(coverage), "heading": float(heading), "sentence": float(sentence),
-            "missing": float(missing)}
+            "missing": float(missing), "withheld": float(withheld)}

@@ -213,6 +213,19 @@ class HybridRetriever:
         self._vectors = matrix
         return matrix
 
+    def _withheld(self, vector: np.ndarray, table: _Table) -> float:
+        """The question's best cosine similarity with a chunk a public caller may not see (0.0 when there is none):
+        a question nearer the internal documents than any public one is about what they hold. Read from the vectors
+        held in memory, or one filtered query above the size cap."""
+        matrix = self._matrix(table)
+        if matrix is None:
+            found = self.store.vectors.query(vector, 1, where={"audience": {"$ne": "public"}})
+            return found[0][1] if found else 0.0
+        rows = np.flatnonzero(~table.public)
+        if len(rows) == 0:
+            return 0.0
+        return float((matrix[rows] @ np.asarray(vector, dtype=np.float32)).max())
+
     def following(self, chunk: Chunk, n: int) -> list[Chunk]:
         """Up to `n` chunks that follow `chunk` in its document, for whoever was allowed to see `chunk`.
 
@@ -296,4 +309,6 @@ class HybridRetriever:
                        fuse_ms=(time.perf_counter() - t3) * 1e3)
         if dense:
             timings["top_dense_similarity"] = dense[0][1]
+        if filters.audience == "public":
+            timings["top_withheld_similarity"] = self._withheld(vector, table)
         return hits

@@ -166,3 +166,31 @@ def test_each_ask_of_a_compound_question_retrieves_its_evidence(advisor: Advisor
     assert "embed_asks_ms" in timings
     answer = advisor.ask(question)
     assert answer.covered and "$110m" in answer.text and "December 2023" in answer.text
+
+
+def test_a_public_question_nearer_an_internal_document_reads_how_much_nearer(advisor: Advisor) -> None:
+    """The gate's `withheld` feature: the question's best similarity with a chunk the public may not see, less its
+    best with one it may; never more than that, never for an internal caller. The exact and ANN paths agree."""
+    from advisor.retrieve import HybridRetriever
+
+    question = "What success fee do you quote under the Lantern Protocol on the upfront payment?"
+    vector = advisor.embedder.embed([question])[0]
+    internal_best = max(s for cid, s in advisor.retriever._dense(vector, Filters(audience="internal"),
+                                                                  advisor.retriever._rows(),
+                                                                  advisor.retriever._rows().mask(
+                                                                      Filters(audience="internal"))))
+    for retriever in (advisor.retriever, HybridRetriever(advisor.store, advisor.embedder, exact_below=0,
+                                                         max_cached_vectors=0)):
+        timings: dict[str, float] = {}
+        hits = retriever.search(question, Filters(), 4, timings, vector=vector)
+        assert all(h.chunk.meta["audience"] == "public" for h in hits)
+        assert timings["top_withheld_similarity"] == pytest.approx(internal_best, abs=1e-4)
+        assert timings["top_withheld_similarity"] > timings["top_dense_similarity"]  # the fee playbook is nearer
+    features = advisor.evidence_features(question, hits, 0.5, dict(timings), vector, semantic=True)
+    assert features["withheld"] == pytest.approx(timings["top_withheld_similarity"] - timings["top_dense_similarity"])
+    internal: dict[str, float] = {}
+    advisor.retriever.search(question, Filters(audience="internal"), 4, internal, vector=vector)
+    assert "top_withheld_similarity" not in internal
+    assert advisor.evidence_features(question, hits, 0.5, internal, vector, semantic=True)["withheld"] == 0.0
+    # what the caller is shown never carries it
+    assert not {"top_withheld_similarity", "top_dense_similarity"} & set(advisor.ask(question).timings_ms)

@@ -22,6 +22,7 @@ from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject
     # no value asked for, though the words appear
     ("How much capacity does Samsung Biologics have at Songdo?", None),
     ("When you scout assets for a client, how do you score them?", None),
+    ("Which company is accused of manipulating search results to maximise ad revenue?", None),  # asks for a company
     ("How should we handle MFN pricing risk when licensing Asian rights?", None),
     ("What did AstraZeneca agree with CSPC in 2025?", None),
 ])
