@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from advisor.config import Settings
-from evals.suites import SUITES, cuad, multihop, scifact, squad_v2
+from evals.suites import SUITES, cuad, multihop, pubmedqa, scifact, squad_v2
 from evals.suites.common import (
     CALIBRATION_QUESTIONS,
     auroc,
@@ -18,6 +18,7 @@ from evals.suites.common import (
     default_datasets_dir,
     held_apart,
     refusal_metrics,
+    refused_when_first,
     stable_sample,
 )
 
@@ -112,7 +113,24 @@ def write_cuad(root: Path) -> None:
         f"{r['Filename']}\t{r['Filename'][:-4]}.txt\n" for r in rows))
 
 
-WRITERS = {"scifact": write_scifact, "squad_v2": write_squad, "multihop": write_multihop, "cuad": write_cuad}
+def write_pubmedqa(root: Path) -> None:
+    """Three studies on the corpus's topics, indexed, and one held out (its id hashes into the held-out share)."""
+    ids = [str(n) for n in range(10_000, 10_400)]
+    indexed = [i for i in ids if not pubmedqa.held_out(i)][:3]
+    absent = next(i for i in ids if pubmedqa.held_out(i))
+    data = {pmid: {"QUESTION": f"Did researchers find that {claim}?", "CONTEXTS": [
+        f"{title} was studied in a cohort.", f"Researchers found that {claim} in that cohort."],
+        "LABELS": ["BACKGROUND", "RESULTS"], "YEAR": "2019", "final_decision": "yes", "LONG_ANSWER": "Yes."}
+        for pmid, (claim, title) in zip(indexed, TOPICS, strict=False)}
+    data[absent] = {"QUESTION": "Does zanzibar snow improve quarterback passing accuracy?", "CONTEXTS": [
+        "Quarterbacks threw in the Zanzibar snow."], "LABELS": ["RESULTS"], "YEAR": "2020", "final_decision": "no",
+        "LONG_ANSWER": "No."}
+    (root / "pubmedqa").mkdir(parents=True)
+    (root / "pubmedqa" / "ori_pqal.json").write_text(json.dumps(data))
+
+
+WRITERS = {"scifact": write_scifact, "squad_v2": write_squad, "multihop": write_multihop, "cuad": write_cuad,
+           "pubmedqa": write_pubmedqa}
 
 
 @pytest.fixture
@@ -125,7 +143,7 @@ def datasets(tmp_path: Path) -> Path:
 
 
 def test_every_suite_is_registered() -> None:
-    assert set(SUITES) == {"scifact", "cuad", "multihop", "squad_v2"}
+    assert set(SUITES) == {"scifact", "cuad", "multihop", "squad_v2", "pubmedqa"}
 
 
 @pytest.mark.parametrize("name", sorted(WRITERS))
@@ -192,6 +210,17 @@ def test_multihop_measures_evidence_recall_and_null_refusal(settings: Settings, 
     assert null_row["advisor"]["refused"] is True and null_row["naive-baseline"]["refused"] is False
 
 
+def test_pubmedqa_asks_about_studies_indexed_and_held_out(settings: Settings, datasets: Path,
+                                                          tmp_path: Path) -> None:
+    out = SUITES["pubmedqa"](settings, sample=None, cache_dir=tmp_path / "cache", datasets_dir=datasets)
+    ours, base = out["systems"]["advisor"], out["systems"]["naive-baseline"]
+    assert out["n_queries"] == 4 and sum(not r["answerable"] for r in out["per_query"]) == 1
+    assert ours["abstract_recall@1"] == 1.0 and base["abstract_recall@1"] == 1.0  # the abstracts only, no titles
+    assert ours["evidence_first"] == 3.0 and ours["refused_when_evidence_first"] == 0.0
+    assert ours["refusal_recall"] == 1.0 and ours["refusal_f1"] == 1.0  # the held-out study shares nothing
+    assert base["refusal_rate"] == 0.0 and "evidence_auroc" not in base
+
+
 def test_cuad_finds_the_clause_in_the_named_contract(settings: Settings, datasets: Path, tmp_path: Path) -> None:
     out = SUITES["cuad"](settings, sample=None, cache_dir=tmp_path / "cache", datasets_dir=datasets)
     assert out["n_queries"] == 2 * len(cuad.QUESTIONS)
@@ -226,7 +255,10 @@ def test_sampling_is_stable_and_nested() -> None:
 
 def test_refusal_metrics_and_answer_containment() -> None:
     assert refusal_metrics([True, True, False, False], [True, False, True, False]) == {
-        "refusal_precision": 0.5, "refusal_recall": 0.5, "refusal_rate": 0.5}
+        "refusal_precision": 0.5, "refusal_recall": 0.5, "refusal_f1": 0.5, "refusal_rate": 0.5}
+    assert refusal_metrics([True, False, False, False], [True, True, False, False])["refusal_f1"] == 0.6667
+    assert refused_when_first([True, False, True], [True, True, False]) == {
+        "evidence_first": 2.0, "refused_when_evidence_first": 0.5}
     assert refusal_metrics([False, False], [True, False])["refusal_precision"] == 0.0
     assert auroc([0.9, 0.1, 0.5], [True, False, True]) == 1.0
     assert auroc([0.2, 0.2, 0.9], [True, False, False]) == 0.25
@@ -251,6 +283,10 @@ def test_the_shared_datasets_parse_as_the_suites_expect() -> None:
     if (REAL / "scifact").is_dir():
         qrels, _ = scifact.load_qrels(REAL / "scifact" / "qrels")
         assert len(qrels) >= 300
+    if (REAL / "pubmedqa").is_dir():
+        docs, questions = pubmedqa.load(REAL / pubmedqa.FILE)
+        assert len(questions) == 1000 and len(docs) == sum(q["answerable"] for q in questions)
+        assert 0.1 < 1 - len(docs) / 1000 < 0.2  # about HELD_OUT of the studies left out
     if (REAL / "cuad").is_dir():
         contracts, questions = cuad.load(REAL / cuad.FOLDER)
         assert len(contracts) > 100 and len(questions) == len(contracts) * len(cuad.QUESTIONS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from evals.suites import cuad, multihop, scifact, squad_v2
+from evals.suites import cuad, multihop, pubmedqa, scifact, squad_v2
 from evals.suites.common import default_datasets_dir
 
 Suite = Callable[..., dict[str, Any]]
@@ -21,6 +21,7 @@ SUITES: dict[str, Suite] = {
     "cuad": cuad.run,
     "multihop": multihop.run,
     "squad_v2": squad_v2.run,
+    "pubmedqa": pubmedqa.run,
 }
 
 __all__ = ["SUITES", "Suite", "default_datasets_dir"]

@@ -263,9 +263,19 @@ def refusal_metrics(refused: Sequence[bool], should_refuse: Sequence[bool]) -> d
     tp = sum(1 for r, s in zip(refused, should_refuse, strict=True) if r and s)
     n_refused = sum(refused)
     n_should = sum(should_refuse)
-    return {"refusal_precision": round(tp / n_refused, 4) if n_refused else 0.0,
-            "refusal_recall": round(tp / n_should, 4) if n_should else 0.0,
+    precision = tp / n_refused if n_refused else 0.0
+    recall = tp / n_should if n_should else 0.0
+    return {"refusal_precision": round(precision, 4), "refusal_recall": round(recall, 4),
+            "refusal_f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0,
             "refusal_rate": round(n_refused / len(refused), 4) if refused else 0.0}
+
+
+def refused_when_first(refused: Sequence[bool], first: Sequence[bool]) -> dict[str, float]:
+    """Of the answerable questions whose evidence retrieval ranked first, the share refused: the gate's own
+    mistakes, where retrieval did its part (`first`: per answerable question, whether its evidence ranked first)."""
+    picked = [r for r, f in zip(refused, first, strict=True) if f]
+    return {"evidence_first": float(len(picked)),
+            "refused_when_evidence_first": round(sum(picked) / len(picked), 4) if picked else 0.0}
 
 
 def auroc(scores: Sequence[float], positive: Sequence[bool]) -> float:

@@ -41,6 +41,7 @@ from evals.suites.common import (
     missing,
     norm_words,
     refusal_metrics,
+    refused_when_first,
     result,
     skipped,
     stable_sample,
@@ -179,6 +180,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
             row[system.name] = {
                 "refused": not answer.covered, "evidence_score": answer.evidence_score,
                 "contract_hit@4": any(r.doc_id == q["doc_id"] for r in top[:4]),
+                "clause_hit@1": any(matches(r.doc_id, r.text) for r in top[:1]),
                 "clause_hit@4": any(matches(r.doc_id, r.text) for r in top[:4]),
                 "clause_hit@10": any(matches(r.doc_id, r.text) for r in top),
                 "citation_hit": any(matches(c.doc_id, c.passage) for c in answer.citations)}
@@ -192,6 +194,8 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
         metrics["citation_hit"] = mean([float(r[system.name]["citation_hit"]) for r in present
                                         if not r[system.name]["refused"]])
         metrics.update(refusal_metrics([r["refused"] for r in rows], [not r["present"] for r in per_query]))
+        metrics.update(refused_when_first([r[system.name]["refused"] for r in present],
+                                          [r[system.name]["clause_hit@1"] for r in present]))
         if system is systems.ours:
             metrics["evidence_auroc"] = auroc([r["evidence_score"] for r in rows], [r["present"] for r in per_query])
         metrics.update(watch.summary(system.name))

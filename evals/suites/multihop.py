@@ -30,6 +30,7 @@ from evals.suites.common import (
     mean,
     missing,
     refusal_metrics,
+    refused_when_first,
     result,
     skipped,
     stable_sample,
@@ -95,6 +96,9 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
     for system in systems.all():
         metrics = {f"evidence_recall@{k}": mean([r[system.name][f"recall@{k}"] for r in answerable]) for k in (4, 10)}
         metrics.update(refusal_metrics([r[system.name]["refused"] for r in per_query], [r["null"] for r in per_query]))
+        metrics.update(refused_when_first([r[system.name]["refused"] for r in answerable],
+                                          [bool(set(r[system.name]["top10"][:1]) & set(r["evidence"]))
+                                           for r in answerable]))
         if system is systems.ours:
             metrics["evidence_auroc"] = auroc([r[system.name]["evidence_score"] for r in per_query],
                                               [not r["null"] for r in per_query])

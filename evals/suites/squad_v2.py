@@ -33,6 +33,7 @@ from evals.suites.common import (
     mean,
     missing,
     refusal_metrics,
+    refused_when_first,
     result,
     skipped,
     slug,
@@ -79,7 +80,8 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
             row[system.name] = {
                 "refused": not answer.covered,
                 "contains_gold": answer.covered and q["answerable"] and contains_answer(answer.text, q["answers"]),
-                "paragraph_hit@4": recall_at_k(top, [q["doc_id"]], 4), "chars": len(answer.text),
+                "paragraph_hit@4": recall_at_k(top, [q["doc_id"]], 4), "paragraph_hit@1": top[:1] == [q["doc_id"]],
+                "chars": len(answer.text),
                 "evidence_score": answer.evidence_score}
         per_query.append(row)
     out = {}
@@ -87,6 +89,8 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
     for system in systems.all():
         rows = [r[system.name] for r in per_query]
         metrics = refusal_metrics([r["refused"] for r in rows], [not r["answerable"] for r in per_query])
+        metrics.update(refused_when_first([r[system.name]["refused"] for r in answerable],
+                                          [r[system.name]["paragraph_hit@1"] for r in answerable]))
         if system is systems.ours:
             metrics["evidence_auroc"] = auroc([r["evidence_score"] for r in rows], [r["answerable"] for r in per_query])
         metrics["answer_contains_gold"] = mean([float(r[system.name]["contains_gold"]) for r in answerable])
