@@ -126,3 +126,13 @@ def test_a_bad_labelled_file_says_which_line_and_what_it_needs(tmp_path: Path, l
         read_labelled(path)
     with pytest.raises(ValueError, match="not found"):
         read_labelled(tmp_path / "absent.jsonl")
+
+
+def test_the_cli_reads_labelled_questions_and_says_which_line_is_wrong(indexed: Advisor, tmp_path: Path) -> None:
+    bad = _labelled(tmp_path, [{"question": "Where did the PMDA open an office?", "answerable": True},
+                               '{"question": "Why?", "answerable": "sometimes"}'])
+    env = {"ADVISOR_DATA_DIR": str(tmp_path / "data"), "ADVISOR_EMBEDDER": "hash", "HF_HUB_OFFLINE": "1",
+           "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "advisor.cli", "calibrate", "--labelled", str(bad)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "labelled.jsonl:2:" in done.stderr and "answerable" in done.stderr
