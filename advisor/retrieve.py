@@ -141,6 +141,7 @@ class HybridRetriever:
         self._table: _Table | None = None
         self._vectors: np.ndarray | None = None
         self._vectors_generation = -1
+        self._withheld_rows: tuple[int, np.ndarray] = (-1, np.zeros((0, 0), dtype=np.float32))
 
     def _rows(self) -> _Table:
         lexical = self.store.lexical()
@@ -221,10 +222,10 @@ class HybridRetriever:
         if matrix is None:
             found = self.store.vectors.query(vector, 1, where={"audience": {"$ne": "public"}})
             return found[0][1] if found else 0.0
-        rows = np.flatnonzero(~table.public)
-        if len(rows) == 0:
-            return 0.0
-        return float((matrix[rows] @ np.asarray(vector, dtype=np.float32)).max())
+        if self._withheld_rows[0] != table.generation:  # the internal rows, copied once per index generation
+            self._withheld_rows = (table.generation, matrix[np.flatnonzero(~table.public)])
+        rows = self._withheld_rows[1]
+        return float((rows @ np.asarray(vector, dtype=np.float32)).max()) if len(rows) else 0.0
 
     def following(self, chunk: Chunk, n: int) -> list[Chunk]:
         """Up to `n` chunks that follow `chunk` in its document, for whoever was allowed to see `chunk`.
