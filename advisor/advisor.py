@@ -266,6 +266,11 @@ class Advisor:
         t_gen = time.perf_counter()
         draft = generator.stream(query, hits, max_sentences=max_sentences)
         evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings, vector))
+        with_conversation = self._with_conversation(question, query, history, active, evidence, timings)
+        if with_conversation is not None:  # the question alone finds no answer; read with the last one, it does
+            query, hits, evidence = with_conversation
+            t_gen = time.perf_counter()
+            draft = generator.stream(query, hits, max_sentences=max_sentences)
         answer = Answer(question=question, text="", audience=audience, evidence_score=round(evidence, 4),
                         writer="extractive")
         if query != question:
@@ -355,6 +360,27 @@ class Advisor:
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
         yield "answer", answer
+
+    def _with_conversation(self, question: str, query: str, history: list[Turn], active: Filters, evidence: float,
+                           timings: dict[str, float]) -> tuple[str, list[Hit], float] | None:
+        """A question the rules read on its own ("when did the FDA approve the subq version?") may still lean on
+        the conversation through a definite reference. When, on its own, the evidence does not answer it, it is
+        read once more after the user's last question, and that reading is kept (query, hits, evidence) only when
+        its evidence clears the gate; the gate's `missing` feature still refuses a new subject the sources lack
+        ("which volcano…" after a question on BIOSECURE). Nothing changes for a question answered on its own, or
+        one the rules already read with the conversation."""
+        previous = next((t.content for t in reversed(history) if t.role == "user"), None)
+        if previous is None or query != question or evidence >= self.gate.threshold:
+            return None
+        merged = f"{previous} {question}"
+        mine: dict[str, float] = {}
+        hits, vector = self._retrieve(merged, active, mine)
+        if self.gate.semantic:
+            self.read_sections(vector, hits, mine)
+        coverage = self.extractive.generate(merged, hits).coverage
+        score = self.gate.score(self.evidence_features(merged, hits, coverage, mine, vector))
+        timings["conversation_ms"] = sum(v for k, v in mine.items() if k.endswith("_ms"))
+        return (merged, hits, score) if score >= self.gate.threshold else None
 
     def _retrieve(self, query: str, active: Filters, timings: dict[str, float]) -> tuple[list[Hit], np.ndarray]:
         """The hits for a question, and the question's vector; a compound question's asks each retrieve too

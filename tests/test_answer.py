@@ -194,3 +194,4 @@ def test_a_public_question_nearer_an_internal_document_reads_how_much_nearer(adv
     assert advisor.evidence_features(question, hits, 0.5, internal, vector, semantic=True)["withheld"] == 0.0
     # what the caller is shown never carries it
     assert not {"top_withheld_similarity", "top_dense_similarity"} & set(advisor.ask(question).timings_ms)
+

@@ -86,3 +86,19 @@ def test_a_definition_question_is_answered_from_the_section_that_defines_it_in_o
     first = answer.text.index("A NewCo deal is a licensing transaction")
     assert first < answer.text.index("In return, the Chinese licensor receives")  # the author's order
     assert "cn-newco-structures" in {c.doc_id for c in answer.citations}
+
+
+def test_a_question_leaning_on_the_conversation_without_a_pronoun_is_read_with_it_only_when_that_answers_it(
+        advisor: Advisor) -> None:
+    from advisor.types import Turn
+
+    history = [Turn(role="user", content="What is Alteogen's licence with Merck about?"),
+               Turn(role="assistant", content="...")]
+    question = "When did the FDA approve the subq version?"  # "the subq version": of what the user just asked about
+    assert not advisor.ask(question).covered
+    read_with = advisor.ask(question, history=history)
+    assert read_with.covered and "September 2025" in read_with.text
+    assert read_with.notes[0] == f"read as: {history[0].content} {question}"
+    # a new subject the sources lack stays refused: the conversation's sources do not answer it
+    moon = advisor.ask("Which volcano erupted on the far side of the moon?", history=history)
+    assert not moon.covered and not any(n.startswith("read as") for n in moon.notes)
