@@ -57,6 +57,8 @@ def parse(parser: QuestionParser, question: str) -> DealQuery:
     # a superlative that ranks something the records do not hold
     "What is the most important clause in a licence agreement with a Chinese biotech?",
     "What's the top concern in a China licensing deal?",
+    # a comparison asking for more of something the records do not hold is the articles' work, not a deal count
+    "Pfizer-3SBio vs BMS-BioNTech: which gave the licensor more guaranteed money?",
     "Hello",
     "",
 ])
@@ -300,6 +302,12 @@ def test_operations(parser: QuestionParser, question: str, operation: str, measu
                     group_by: str | None, limit: int | None) -> None:
     query = parse(parser, question)
     assert (query.operation, query.measure, query.group_by, query.limit) == (operation, measure, group_by, limit)
+
+
+def test_a_comparison_asking_for_more_deals_or_more_of_a_measure_stays_analytic(parser: QuestionParser) -> None:
+    assert parse(parser, "Compare Pfizer and Merck: which signed more ADC deals in 2024?").operation == "count"
+    query = parse(parser, "Pfizer vs Merck: which paid more upfront?")
+    assert (query.operation, query.measure) == ("sum", "upfront")
 
 
 def test_a_superlative_over_what_the_records_know_stays_analytic(parser: QuestionParser) -> None:

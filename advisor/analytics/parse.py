@@ -43,6 +43,9 @@ _RANKED = re.compile(rf"(?:{_MAX.pattern}|{_MIN.pattern})\s+(?:[\w$-]+\s+){{0,2}
                      r"acquisitions?|partnerships?|collaborations?|newcos?|up ?fronts?|milestones?|licen[cs]es|"
                      r"buyouts?|takeovers?|payments?)\b")
 _OPERATIONS = (_COUNT, _SUM, _AVG, _MEDIAN, _RANKED)
+# "more deals", "fewer ADC licences" count deals; "more guaranteed money" asks for a measure (group 1 empty)
+_MORE = re.compile(r"\b(?:more|less|fewer)\b(?:\s+(?:[\w$-]+\s+){0,2}?(deals?|transactions?|agreements?|licen[cs]es|"
+                   r"partnerships?|acquisitions?|newcos?)\b)?")
 _SUPERLATIVE = re.compile(rf"{_MAX.pattern}|{_MIN.pattern}|\b(?:the )?(?:most|least|fewest)\b")
 # what the records can rank besides deals and parties: years, and the groupings of `_BY`
 _COUNTED_THING = re.compile(r"\b(years?|therapy areas?|therapeutic areas?|modalit(?:y|ies)|indications?|"
@@ -430,6 +433,9 @@ class QuestionParser:
         if grouped:
             if (_SUM.search(words) or (measure and not _COUNT.search(words))) and wants_money:
                 return "sum"
+            more = _MORE.search(words)
+            if measure is None and not _COUNT.search(words) and more and not more.group(1):
+                return None  # "which gave more guaranteed money?": more of something the records do not hold
             ranked = top_n is not None or re.search(r"\bmost\b|\bleast\b", words) is not None
             paid = measure is None and not _COUNT.search(words) and _PAYER_VERBS.search(words)
             return "sum" if ranked and paid else "count"
