@@ -374,11 +374,8 @@ class Advisor:
             return None
         merged = f"{previous} {question}"
         mine: dict[str, float] = {}
-        hits, vector = self._retrieve(merged, active, mine)
-        if self.gate.semantic:
-            self.read_sections(vector, hits, mine)
-        coverage = self.extractive.generate(merged, hits).coverage
-        score = self.gate.score(self.evidence_features(merged, hits, coverage, mine, vector))
+        hits, read = self._read(merged, active, mine)
+        score = self.gate.score(read)
         timings["conversation_ms"] = sum(v for k, v in mine.items() if k.endswith("_ms"))
         return (merged, hits, score) if score >= self.gate.threshold else None
 
@@ -427,11 +424,16 @@ class Advisor:
         analytic = self._analytics_answer(query, active, self.extractive)
         if analytic is not None and analytic.citations:
             return None
-        timings: dict[str, float] = {}
+        return self._read(query, active, {}, semantic=True)[1]
+
+    def _read(self, query: str, active: Filters, timings: dict[str, float], *,
+              semantic: bool = False) -> tuple[list[Hit], dict[str, float]]:
+        """A query's hits and the gate's features for them, as the extractive composer selects its evidence."""
         hits, vector = self._retrieve(query, active, timings)
-        self.read_sections(vector, hits, timings)
+        if semantic or self.gate.semantic:
+            self.read_sections(vector, hits, timings)
         coverage = self.extractive.generate(query, hits).coverage
-        return self.evidence_features(query, hits, coverage, timings, vector, semantic=True)
+        return hits, self.evidence_features(query, hits, coverage, timings, vector, semantic=semantic)
 
     def evidence_features(self, query: str, hits: list[Hit], coverage: float, timings: dict[str, float],
                           vector: np.ndarray, *, semantic: bool = False) -> dict[str, float]:

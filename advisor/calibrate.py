@@ -105,12 +105,21 @@ def probe_scores(advisor: Advisor, gate: Gate, *, n: int = 150, seed: int = 0) -
     return answerable, twins
 
 
+def _packaged_gate(advisor: Advisor, packaged: Path) -> Gate:
+    """The packaged fit for this embedder (not an earlier calibration of the index), which calibration moves."""
+    gate = load_gate(advisor.embedder.name, None, packaged)
+    if not gate.weights:
+        raise ValueError(f"no fitted gate for embedder {advisor.embedder.name}: nothing to calibrate "
+                         f"(run `python -m evals.calibrate` for it first)")
+    return gate
+
+
 def calibrate_index(advisor: Advisor, *, n: int = 150, seed: int = 0, write: bool = True,
                     packaged: Path = CALIBRATION_FILE) -> dict[str, object]:
     """Fit the gate's threshold to this index (see the module docstring); returns what it wrote."""
-    gate = load_gate(advisor.embedder.name, None, packaged)  # the packaged fit, not an earlier own one
+    gate = _packaged_gate(advisor, packaged)
     reference = (fitted_entry(advisor.embedder.name, packaged) or {}).get("probe_median")
-    if not gate.weights or reference is None:
+    if reference is None:
         raise ValueError(f"no fitted gate for embedder {advisor.embedder.name}: nothing to calibrate "
                          f"(run `python -m evals.calibrate` for it first)")
     answerable, twins = probe_scores(advisor, gate, n=n, seed=seed)
@@ -202,10 +211,7 @@ def calibrate_on_questions(advisor: Advisor, items: Sequence[dict[str, Any]], *,
                            packaged: Path = CALIBRATION_FILE, label: str = "labelled questions") -> dict[str, object]:
     """Choose the gate's threshold on real questions about this index, labelled answerable or not (see the module
     docstring); the feature weights stay as packaged. Returns what it wrote."""
-    gate = load_gate(advisor.embedder.name, None, packaged)
-    if not gate.weights:
-        raise ValueError(f"no fitted gate for embedder {advisor.embedder.name}: nothing to calibrate "
-                         f"(run `python -m evals.calibrate` for it first)")
+    gate = _packaged_gate(advisor, packaged)
     scores, labels, caught = [], [], []
     for item in items:
         read = decision(advisor, gate, item["question"], audience=item.get("audience", "internal"))

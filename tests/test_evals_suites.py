@@ -294,11 +294,12 @@ def test_the_shared_datasets_parse_as_the_suites_expect() -> None:
 
 
 def test_questions_held_apart_for_calibration_are_never_the_measured_ones() -> None:
-    items = [{"id": f"q{i}", "q": f"question {i}", "ok": i % 3 != 0} for i in range(400)]
+    items = [{"id": f"q{i}", "question": f"question {i}", "ok": i % 3 != 0} for i in range(400)]
     measured = {q["id"] for q in stable_sample("suite", items, 150, key=lambda q: q["id"])}
-    held = held_apart("suite", items, 150, lambda q: q["id"], lambda q: q["ok"], lambda q: q["q"])
+    held = held_apart("suite", items, 150, lambda q: q["ok"])
     assert len(held) == CALIBRATION_QUESTIONS
     assert not {h["question"].replace("question ", "q") for h in held} & measured
     assert all(h["answerable"] == (int(h["question"].split()[1]) % 3 != 0) and h["audience"] == "public"
                for h in held)
-    assert held_apart("suite", items, None, lambda q: q["id"], lambda q: q["ok"], lambda q: q["q"]) == []
+    assert held_apart("suite", items, None, lambda q: q["ok"]) == []
+    assert held_apart("suite", items, 150, lambda q: q["ok"], "documents") == []

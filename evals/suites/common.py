@@ -144,15 +144,16 @@ class Systems:
         return [self.ours] + ([self.baseline] if self.baseline is not None else [])
 
 
-def held_apart(suite: str, items: Sequence[T], sample: int | None, key: Callable[[T], str],
-               answerable: Callable[[T], bool], question: Callable[[T], str]) -> list[dict[str, Any]]:
-    """Up to `CALIBRATION_QUESTIONS` of a suite's questions outside the measured sample (the next ones in the stable
-    order), labelled, to choose the gate's threshold on this suite's index the way a user would with
-    `advisor calibrate --labelled`; none when the whole suite is measured (nothing is left to hold apart)."""
-    if sample is None:
+def held_apart(suite: str, items: Sequence[dict[str, Any]], sample: int | None,
+               answerable: Callable[[dict[str, Any]], bool], calibration: str = "questions") -> list[dict[str, Any]]:
+    """Up to `CALIBRATION_QUESTIONS` of a suite's questions ({"id", "question", …}) outside the measured sample (the
+    next ones in the stable order), labelled, to choose the gate's threshold on this suite's index the way a user
+    would with `advisor calibrate --labelled`; none when `calibration` is "documents" or the whole suite is measured
+    (nothing is left to hold apart)."""
+    if calibration != "questions" or sample is None:
         return []
-    rest = stable_sample(suite, items, None, key)[sample:sample + CALIBRATION_QUESTIONS]
-    return [{"question": question(q), "answerable": bool(answerable(q)), "audience": "public"} for q in rest]
+    rest = stable_sample(suite, items, None, lambda q: q["id"])[sample:sample + CALIBRATION_QUESTIONS]
+    return [{"question": q["question"], "answerable": bool(answerable(q)), "audience": "public"} for q in rest]
 
 
 def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], label: str, cache_dir: Path,

@@ -161,8 +161,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
     kept = set(doc_ids)
     pool = [q for q in questions if q["doc_id"] in kept]
     chosen = stable_sample(NAME, pool, sample, key=lambda q: q["id"])
-    labelled = held_apart(NAME, pool, sample, lambda q: q["id"], lambda q: q["present"],
-                          lambda q: q["question"]) if calibration == "questions" else []
+    labelled = held_apart(NAME, pool, sample, lambda q: q["present"], calibration)
     systems = build_systems(settings, suite=NAME, docs=[contracts[d] for d in doc_ids],
                             label=corpus_label(doc_ids, sample is None), cache_dir=cache_dir,
                             with_baseline=with_baseline, labelled=labelled)

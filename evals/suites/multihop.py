@@ -75,8 +75,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
         return skipped(NAME, reason, sample)
     docs, questions = load(datasets_dir / FOLDER)
     chosen = stable_sample(NAME, questions, sample, key=lambda q: q["id"])
-    labelled = held_apart(NAME, questions, sample, lambda q: q["id"], lambda q: not q["null"],
-                          lambda q: q["question"]) if calibration == "questions" else []
+    labelled = held_apart(NAME, questions, sample, lambda q: not q["null"], calibration)
     systems = build_systems(settings, suite=NAME, docs=docs, label="full", cache_dir=cache_dir,
                             with_baseline=with_baseline, labelled=labelled)
     watch = Stopwatch()

@@ -66,8 +66,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
         return skipped(NAME, reason, sample)
     docs, questions = load(datasets_dir / FILE)
     chosen = stable_sample(NAME, questions, sample, key=lambda q: q["id"])
-    labelled = held_apart(NAME, questions, sample, lambda q: q["id"], lambda q: q["answerable"],
-                          lambda q: q["question"]) if calibration == "questions" else []
+    labelled = held_apart(NAME, questions, sample, lambda q: q["answerable"], calibration)
     systems = build_systems(settings, suite=NAME, docs=docs, label="full", cache_dir=cache_dir,
                             with_baseline=with_baseline, labelled=labelled)
     watch = Stopwatch()
