@@ -19,7 +19,7 @@ from advisor.analytics import DealAnalytics, DealFilters, Side
 from advisor.analytics.query import DealQuery
 from advisor.analytics.render import render_answer
 from advisor.analytics.vocab import DEAL_TYPES, MODALITIES, STAGES, THERAPY_AREAS
-from advisor.asked import asked_fields, asked_kind, states, subject_of
+from advisor.asked import Kind, asked_fields, asked_kind, states, subject_of
 from advisor.cite import CitedSentence, Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
@@ -33,7 +33,7 @@ from advisor.index.vectors import VectorIndex
 from advisor.ingest.deals import COUNTRIES
 from advisor.ingest.indexer import FaultHook, Indexer, IngestReport
 from advisor.ingest.meta import date_str
-from advisor.intent import question_parts
+from advisor.intent import names_records, question_parts
 from advisor.records import NotFound
 from advisor.retrieve import Filters, HybridRetriever, region_values
 from advisor.text import content_words
@@ -249,23 +249,24 @@ class Advisor:
             timings["condense_ms"] = (time.perf_counter() - started) * 1e3
         analytic = self._analytics_answer(query, active, generator)
         # no matching deal record: the articles may still answer, so retrieval gets its turn
-        if analytic is not None and analytic.citations:
-            analytic.question = question
-            if query != question:
-                analytic.notes.insert(0, f"read as: {query}")
-            analytic.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1e3, 2)
-            log.info("answered route=analytics audience=%s citations=%d ms=%.1f", audience,
-                     len(analytic.citations), analytic.timings_ms["total_ms"])
-            yield "sources", analytic.sources
-            yield from _deltas(analytic.text)
-            yield "answer", analytic
+        records = analytic if analytic is not None and analytic.citations else None
+        reported = records is not None and self._reported_elsewhere(query)
+        if records is not None and not reported:
+            yield from self._records_only(records, question, query, audience, started)
             return
         hits, vector = self._retrieve(query, active, timings)
+        if reported:  # the records' figure follows: the articles' part is what the articles say
+            hits = [h for h in hits if h.chunk.meta.get("doc_type") != "deal"]
         if self.gate.semantic:
             self.read_sections(vector, hits, timings)
         t_gen = time.perf_counter()
         draft = generator.stream(query, hits, max_sentences=max_sentences)
         evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings, vector))
+        if records is not None and not (evidence >= self.gate.threshold and self._states_a_figure(query, hits)):
+            yield from self._records_only(records, question, query, audience, started)
+            return
+        if records is not None:
+            analytic = None  # the published figure first, then the records' own (below)
         with_conversation = self._with_conversation(question, query, history, active, evidence, timings)
         if with_conversation is not None:  # the question alone finds no answer; read with the last one, it does
             query, hits, evidence = with_conversation
@@ -323,7 +324,7 @@ class Advisor:
                 answer.text, answer.citations = result.text, result.citations
         # both routes: the articles' reasoning, then the records' figure, cited after it (only when the records were
         # not already asked: a question they answered without a match would find none again)
-        figures = self._figures(query, active) if answer.citations and analytic is None else None
+        figures = (records or self._figures(query, active)) if answer.citations and analytic is None else None
         if figures is not None:
             offset = len(answer.citations)
             text = _renumbered(figures.text, offset)
@@ -360,6 +361,36 @@ class Advisor:
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
         yield "answer", answer
+
+    @staticmethod
+    def _records_only(records: Answer, question: str, query: str, audience: Audience,
+                      started: float) -> Iterator[tuple[str, object]]:
+        records.question = question
+        if query != question:
+            records.notes.insert(0, f"read as: {query}")
+        records.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1e3, 2)
+        log.info("answered route=analytics audience=%s citations=%d ms=%.1f", audience,
+                 len(records.citations), records.timings_ms["total_ms"])
+        yield "sources", records.sources
+        yield from _deltas(records.text)
+        yield "answer", records
+
+    def _reported_elsewhere(self, query: str) -> bool:
+        """A count or total over the market ("total China out-licensing value in 2025") is also what published
+        trackers report, over more deals than the firm's records hold: the articles' figure is worth giving, with
+        the records' own after it. Not when the question asks about the records themselves ("in the tracker")."""
+        parsed = self.analytics.parse(query)
+        return parsed is not None and parsed.operation in ("count", "sum", "avg", "median") \
+            and not names_records(query)
+
+    def _states_a_figure(self, query: str, hits: list[Hit]) -> bool:
+        """Whether the articles' answer states a figure of the kind the question asks: a count of deals, or an amount
+        (of the kind named: an upfront, milestones…)."""
+        parsed = self.analytics.parse(query)
+        counts = parsed is not None and parsed.operation == "count"
+        kind: Kind = "number" if counts else "money"
+        fields = ["count:deal"] if counts else asked_fields(query, "money")
+        return states(kind, self.extractive.generate(query, hits).text, fields)
 
     def _with_conversation(self, question: str, query: str, history: list[Turn], active: Filters, evidence: float,
                            timings: dict[str, float]) -> tuple[str, list[Hit], float] | None:

@@ -70,6 +70,15 @@ def is_comparison(question: str) -> bool:
     return bool(_COMPARE.search(question))
 
 
+# the firm's own deal records named as what the question is about ("in the tracker", "our deal database")
+_RECORDS = re.compile(r"\b(?:trackers?|deal records?|database|our records)\b", re.I)
+
+
+def names_records(question: str) -> bool:
+    """Whether the question asks about the firm's deal records themselves ("how many deals in the tracker…")."""
+    return bool(_RECORDS.search(question))
+
+
 def without_source_reference(question: str) -> str:
     """The question without "according to (our) … briefing/tracker": the topic words stay, the pointer goes."""
     return _SOURCE_REFERENCE.sub(lambda m: m.group(2), question)

@@ -66,3 +66,50 @@ def test_a_why_and_how_many_question_gets_the_reasoning_then_the_counted_figure(
 def test_reasoning_questions_that_name_no_operation_over_deals_get_no_figures(advisor: Advisor, question: str) -> None:
     assert advisor.ask(question).route != "lookup+analytics"
     assert advisor.analytics.parse(question, with_reasons=True) is None
+
+
+REPORTED = """---
+id: china-2024-tally
+title: "China out-licensing in 2024: the trackers' tally"
+published: 2025-01-20
+audience: public
+doc_type: article
+---
+
+# China out-licensing in 2024: the trackers' tally
+
+## Totals
+
+Industry trackers put the total value of China out-licensing deals in 2024 at $52bn, over more deals than ours.
+
+The total value of China out-licensing deals rose again in 2024.
+"""
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
+    root = tmp_path_factory.mktemp("reported")
+    article = root / "china-2024-tally.md"
+    article.write_text(REPORTED)
+    adv = Advisor.from_settings(Settings(data_dir=root / "data", embedder="hash"))
+    assert adv.ingest([REPO / "corpus" / "deals", article]).ok
+    return adv
+
+
+def test_a_market_total_gets_the_published_figure_then_the_records_own(reported: Advisor) -> None:
+    question = "What was the total value of China out-licensing deals in 2024?"
+    assert reported.analytics.parse(question).operation == "sum"
+    answer = reported.ask(question)
+    assert answer.route == "lookup+analytics" and answer.covered
+    published, records = answer.text.split("\n\n", 1)
+    assert "$52bn" in published and "[1]" in published
+    assert answer.citations[0].doc_id == "china-2024-tally"
+    computed = reported.analytics.answer(question)
+    assert computed is not None and computed.text.splitlines()[0] in records  # the records' figure, unchanged
+    assert {c.doc_id for c in answer.citations[1:]} == {c.doc_id for c in computed.citations}
+
+
+def test_a_question_about_the_records_themselves_gets_only_the_records(reported: Advisor) -> None:
+    answer = reported.ask("What was the total value of China out-licensing deals in 2024 in the tracker?")
+    assert answer.route == "analytics"
+    assert "china-2024-tally" not in {c.doc_id for c in answer.citations}
