@@ -190,3 +190,67 @@ def test_an_oversized_cell_is_a_row_error_not_a_document(tmp_path: Path) -> None
     docs, errors = load_deal_file(path)
     assert [d.doc_id for d in docs] == ["D9"]
     assert len(errors) == 1 and f"{path}:3:" in errors[0] and "100,000 characters" in errors[0]
+
+
+WRAPPED_MD = """---
+id: wrapped
+audience: public
+---
+
+# Licensing terms
+
+Upfront payments for Chinese assets rose in 2025, and the largest
+deals paid more than $1bn at signing. Royalties stayed in the
+low double digits.
+
+- Step-downs cut royalties when patent cover lapses or biosimilars
+  arrive on the market.
+- Anti-stacking clauses share third-party royalties.
+
+| Term | Typical |
+|---|---|
+| Upfront | $50m |
+
+```
+keep
+  this layout
+```
+
+    indented code
+    stays as lines
+
+A hard break@@
+stays a break.
+""".replace("@@", "  ")  # two trailing spaces: a hard line break
+
+
+def test_hard_wrapped_markdown_keeps_whole_sentences(tmp_path: Path) -> None:
+    from advisor.text import sentence_spans
+
+    path = tmp_path / "wrapped.md"
+    path.write_text(WRAPPED_MD)
+    [doc], _ = load_file(path)
+    sentences = [doc.text[a:b] for a, b in sentence_spans(doc.text)]
+    assert ("Upfront payments for Chinese assets rose in 2025, and the largest deals paid more than $1bn at "
+            "signing.") in sentences
+    assert "Royalties stayed in the low double digits." in sentences
+    assert ("- Step-downs cut royalties when patent cover lapses or biosimilars arrive on the market."
+            in doc.text.splitlines())  # a list item's wrapped line continues it; the next item starts its own
+    assert "- Anti-stacking clauses share third-party royalties." in doc.text.splitlines()
+    assert "# Licensing terms" in doc.text.splitlines()
+    assert "| Term | Typical |\n|---|---|\n| Upfront | $50m |" in doc.text  # tables, code and breaks keep their lines
+    assert "```\nkeep\n  this layout\n```" in doc.text
+    assert "    indented code\n    stays as lines" in doc.text
+    assert "A hard break  \nstays a break." in doc.text
+
+
+def test_hard_wrapped_text_file_keeps_whole_sentences_and_its_list(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("Partner call notes\n\nThe licensor wants to keep Greater China and asked for a larger upfront\n"
+                    "than the term sheet offered. We agreed to revert next week.\n"
+                    "Open points:\n- data access\n- the royalty step-downs on\n  biosimilar entry\n")
+    [doc], _ = load_file(path)
+    lines = doc.text.splitlines()
+    assert ("The licensor wants to keep Greater China and asked for a larger upfront than the term sheet offered. "
+            "We agreed to revert next week.") in lines
+    assert lines[-3:] == ["Open points:", "- data access", "- the royalty step-downs on biosimilar entry"]

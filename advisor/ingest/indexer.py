@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 FaultHook = Callable[[str], None]
 # Bump when loaders or chunking change what a file becomes: every file is then re-read (chunks whose
 # text and metadata did not change keep their ids and are not re-embedded).
-INGEST_VERSION = "4"  # 4: "incl." and "excl." do not end a sentence (3: "an option deal")
+INGEST_VERSION = "5"  # 5: hard-wrapped Markdown and text keep whole sentences (4: "incl." ends no sentence)
 
 
 @dataclass

@@ -26,6 +26,40 @@ def _document(path: Path, text: str, raw: dict[str, Any], *, default_type: str, 
     return Document(doc_id=doc_id, text=text, meta=meta, pages=pages or [])
 
 
+# a line that starts a Markdown block of its own: a heading, a list item, a table row, a quote, a rule or a setext
+# underline, HTML, a code fence
+_BLOCK_START = re.compile(r"\s*(?:#{1,6}(?:\s|$)|[-*+•]\s|\d+[.)]\s|\||>|(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$|```|~~~|<)")
+# a line no following line joins: a heading, a table row, HTML, a code fence, a hard break (two spaces, a backslash)
+_LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")
+_BLOCK_END = re.compile(r"\s*(?:#|\||<|```|~~~)|.*(?:  |\\)$")
+
+
+def unwrap_markdown(text: str) -> str:
+    """Markdown's own reading of line breaks: inside a paragraph or a list item a single line break is a space,
+    so a file an editor hard-wrapped at 80 columns keeps whole sentences. Blank lines, headings, list items, table
+    rows, quotes, rules, HTML and fenced or indented code keep their lines; so does a hard break."""
+    out: list[str] = []
+    fence = code = in_list = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        previous = out[-1] if out else ""
+        indented = line.startswith(("    ", "\t"))
+        if stripped.startswith(("```", "~~~")):
+            fence = not fence
+        elif fence or not stripped or (code and indented):
+            pass  # inside code, or a blank line: kept as it is
+        else:
+            # indented code: four spaces after a blank line, unless it continues a list item
+            code = indented and not previous.strip() and not in_list
+            if not indented:
+                in_list = bool(_LIST_ITEM.match(line))
+            if not code and previous.strip() and not _BLOCK_START.match(line) and not _BLOCK_END.match(previous):
+                out[-1] = f"{previous.rstrip()} {stripped}"
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def load_markdown(path: Path) -> Loaded:
     text = read_text(path)
     raw: dict[str, Any] = {}
@@ -33,6 +67,7 @@ def load_markdown(path: Path) -> Loaded:
     if match:
         raw = parse_yaml(match.group(1), path)
         text = text[match.end():]
+    text = unwrap_markdown(text)
     heading = re.search(r"^#\s+(.+)$", text, re.M)
     title = heading.group(1).strip() if heading else path.stem.replace("-", " ")
     return [_document(path, text, raw, default_type="article", title=title)], []
@@ -42,7 +77,7 @@ def load_text(path: Path) -> Loaded:
     text = read_text(path)
     first = next((line.strip() for line in text.splitlines() if line.strip()), path.stem)
     title = first if len(first) <= 120 else path.stem
-    return [_document(path, text, {}, default_type="note", title=title)], []
+    return [_document(path, unwrap_lines(text), {}, default_type="note", title=title)], []
 
 
 _DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe",
@@ -89,8 +124,10 @@ def load_html(path: Path) -> Loaded:
     return [_document(path, text, raw, default_type="article", title=title)], []
 
 
-def _unwrap_pdf_lines(page_text: str) -> str:
-    """pypdf gives visual lines; join the wrapped ones so sentences survive."""
+def unwrap_lines(page_text: str) -> str:
+    """Plain text as laid out in lines (a PDF page as pypdf gives it, a hard-wrapped text file): join the wrapped
+    ones so sentences survive. A line continues the one before when that one ends without punctuation and this one
+    starts in lower case, or the one before is long (it ran to the margin); a list item starts a line of its own."""
     out: list[str] = []
     for line in page_text.splitlines():
         line = line.rstrip()
@@ -99,11 +136,13 @@ def _unwrap_pdf_lines(page_text: str) -> str:
                 out.append("")
             continue
         prev = out[-1] if out else ""
-        wrapped = prev and not re.search(r"[.:!?;)]$", prev) and (line[:1].islower() or len(prev) > 60)
+        wrapped = prev and not re.search(r"[.:!?;)]$", prev) and (line.lstrip()[:1].islower() or len(prev) > 60) \
+            and not _LIST_ITEM.match(line)
         if wrapped:
             out[-1] = prev + " " + line.strip()
         else:
-            if prev and not re.search(r"[.:!?;)]$", prev) and len(prev) <= 60:
+            if prev and not re.search(r"[.:!?;)]$", prev) and len(prev) <= 60 \
+                    and not (_LIST_ITEM.match(prev) or _LIST_ITEM.match(line)):
                 out.append("")  # a short unpunctuated line is a heading: give it its own block
             out.append(line.strip())
     return "\n".join(out).strip()
@@ -121,7 +160,7 @@ def load_pdf(path: Path) -> Loaded:
         raise LoadError(path, f"not a readable PDF ({type(exc).__name__}: {exc}); re-export or remove it") from exc
     text, pages, cursor = "", [], 0
     for number, page_text in enumerate(raw_pages, start=1):
-        body = _unwrap_pdf_lines(page_text)
+        body = unwrap_lines(page_text)
         if not body:
             continue
         if text:
