@@ -27,7 +27,8 @@ _ASKS_MONEY = re.compile(
     r"how (?:big|large) (?:was|is) the (?:upfront|payment))\b", re.I)
 # money or a measure named without a question form ("What were Akeso's total revenues?"): asked for unless the
 # question asks for someone or something ("Which company … to maximise ad revenue?" asks for a company)
-_NAMES_MONEY = re.compile(r"\b(financial terms|revenues?)\b", re.I)
+# ("pre-revenue biotech" describes the asker: a compound modifier names no value asked)
+_NAMES_MONEY = re.compile(r"(?<![\w-])(financial terms|revenues?)\b", re.I)
 _ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose|which)\b", re.I)
 _ASKS_NUMBER = re.compile(r"\b(how many|what(?:'s|’s| is| are| was| were)? (?:[\w'’-]+ ){0,3}?"
                           r"(?:share|percentage|proportion|rate|hazard ratio|number)\b(?! card))", re.I)

@@ -25,6 +25,7 @@ from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject
     ("Which company is accused of manipulating search results to maximise ad revenue?", None),  # asks for a company
     ("How should we handle MFN pricing risk when licensing Asian rights?", None),
     ("What did AstraZeneca agree with CSPC in 2025?", None),
+    ("pre-revenue US biotech here, planning first-in-human next year. should we run it in australia?", None),
 ])
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
     assert asked_kind(question) == kind
