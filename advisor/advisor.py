@@ -38,7 +38,6 @@ from advisor.records import NotFound
 from advisor.retrieve import Filters, HybridRetriever, region_values
 from advisor.text import content_words
 from advisor.types import Answer, Citation, Hit, Source, SourceView, Turn
-from advisor.unknown import unknown_names
 
 log = logging.getLogger(__name__)
 Writer = Literal["extractive", "llm"]
@@ -248,10 +247,6 @@ class Advisor:
         query = self._standalone(question, history, generator)
         if query != question:
             timings["condense_ms"] = (time.perf_counter() - started) * 1e3
-        unknown = self.unknown_names(query, active)
-        if unknown:  # about something no source the caller may read mentions: nothing retrieved would be about it
-            yield from self._not_mentioned(question, query, audience, unknown, timings, started)
-            return
         analytic = self._analytics_answer(query, active, generator)
         # no matching deal record: the articles may still answer, so retrieval gets its turn
         records = analytic if analytic is not None and analytic.citations else None
@@ -353,7 +348,7 @@ class Advisor:
         if not answer.citations:
             answer.covered = False
             answer.route = "no_coverage"
-            refusal = prompts.render("no_coverage.j2", self.settings.prompts_dir, audience=audience, unknown=[])
+            refusal = prompts.render("no_coverage.j2", self.settings.prompts_dir, audience=audience)
             yield from _deltas((" " if shown else "") + refusal)
             answer.text = " ".join([*shown, refusal])  # what was shown stays: uncited "sources don't cover" lines
         for doc_id in dict.fromkeys(c.doc_id for c in answer.citations):
@@ -366,32 +361,6 @@ class Advisor:
         log.info("answered route=%s audience=%s hits=%d citations=%d evidence=%.3f covered=%s ms=%.1f",
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
-        yield "answer", answer
-
-    def unknown_names(self, query: str, active: Filters) -> list[str]:
-        """The names in the question that no passage the caller may read mentions (`advisor.unknown`)."""
-        lexical = self.store.lexical()
-        mask = self.retriever.mask(active)
-        pieces = getattr(self.embedder, "word_pieces", None)
-        return unknown_names(query, lambda term: lexical.holds(term, mask), lexical.vocabulary, pieces)
-
-    def _not_mentioned(self, question: str, query: str, audience: Audience, unknown: list[str],
-                       timings: dict[str, float], started: float) -> Iterator[tuple[str, object]]:
-        # a public caller gets the plain refusal: the names are its own words, but echoing one that only internal
-        # documents hold would set it beside a public answer's text
-        named = unknown if audience == "internal" else []
-        text = prompts.render("no_coverage.j2", self.settings.prompts_dir, audience=audience, unknown=named)
-        answer = Answer(question=question, text=text, audience=audience, covered=False, route="no_coverage",
-                        evidence_score=0.0, writer="extractive")
-        if query != question:
-            answer.notes.append(f"read as: {query}")
-        if named:
-            answer.notes.append("not in the sources: " + ", ".join(named))
-        timings["total_ms"] = (time.perf_counter() - started) * 1e3
-        answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}
-        log.info("answered route=no_coverage audience=%s unknown=%s ms=%.1f", audience, unknown, timings["total_ms"])
-        yield "sources", []
-        yield from _deltas(text)
         yield "answer", answer
 
     @staticmethod

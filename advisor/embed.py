@@ -165,12 +165,6 @@ class SentenceTransformerEmbedder:
                 self._onnx = load_onnx_encoder(model, self.model_path, self.onnx_cache, threads=self.threads)
             self._model = model
 
-    def word_pieces(self, word: str) -> list[str]:
-        """The pieces the model's tokenizer splits a word into: one for a word of its vocabulary ("weather"),
-        several for a rare one ("mab", "##well")."""
-        self.warm_up()
-        return list(self._model.tokenizer.tokenize(word))
-
     def embed(self, texts: list[str]) -> np.ndarray:
         self.warm_up()
         self.texts_embedded += len(texts)

@@ -227,10 +227,6 @@ class HybridRetriever:
         rows = self._withheld_rows[1]
         return float((rows @ np.asarray(vector, dtype=np.float32)).max()) if len(rows) else 0.0
 
-    def mask(self, filters: Filters) -> np.ndarray:
-        """The rows of the lexical index a caller with these filters may read."""
-        return self._rows().mask(filters)
-
     def following(self, chunk: Chunk, n: int) -> list[Chunk]:
         """Up to `n` chunks that follow `chunk` in its document, for whoever was allowed to see `chunk`.
 

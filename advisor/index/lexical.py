@@ -7,7 +7,7 @@ import logging
 import math
 import shutil
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,17 +85,6 @@ class LexicalIndex:
             log.warning("lexical index at %s unreadable (%s); it will be rebuilt", directory, exc)
             return None
         return cls(info["ids"], model, info["df"], int(info["generation"]))
-
-    def vocabulary(self) -> Collection[str]:
-        """Every term the index holds (as `tokenize` writes them)."""
-        return self._df.keys()
-
-    def holds(self, term: str, mask: np.ndarray | None = None) -> bool:
-        """Whether a row (one `mask` allows) holds this term, as `tokenize` writes it."""
-        if term not in self._df:
-            return False
-        scores = np.asarray(self._model.get_scores([term]), dtype=np.float32)  # type: ignore[attr-defined]
-        return bool((scores[mask] if mask is not None else scores).max(initial=0.0) > 0)
 
     def idf(self, token: str) -> float:
         df = self._df.get(token, 0)
