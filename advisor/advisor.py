@@ -250,23 +250,22 @@ class Advisor:
         analytic = self._analytics_answer(query, active, generator)
         # no matching deal record: the articles may still answer, so retrieval gets its turn
         records = analytic if analytic is not None and analytic.citations else None
-        reported = records is not None and self._reported_elsewhere(query)
-        if records is not None and not reported:
+        reported = self._reported_elsewhere(query) if records is not None else None  # the query, parsed once
+        if records is not None and reported is None:
             yield from self._records_only(records, question, query, audience, started)
             return
         hits, vector = self._retrieve(query, active, timings)
-        if reported:  # the records' figure follows: the articles' part is what the articles say
+        if reported is not None:  # the records' figure follows: the articles' part is what the articles say
             hits = [h for h in hits if h.chunk.meta.get("doc_type") != "deal"]
         if self.gate.semantic:
             self.read_sections(vector, hits, timings)
         t_gen = time.perf_counter()
         draft = generator.stream(query, hits, max_sentences=max_sentences)
         evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings, vector))
-        if records is not None and not (evidence >= self.gate.threshold and self._states_a_figure(query, hits)):
+        if records is not None and reported is not None \
+                and not (evidence >= self.gate.threshold and self._states_a_figure(query, reported, hits)):
             yield from self._records_only(records, question, query, audience, started)
             return
-        if records is not None:
-            analytic = None  # the published figure first, then the records' own (below)
         with_conversation = self._with_conversation(question, query, history, active, evidence, timings)
         if with_conversation is not None:  # the question alone finds no answer; read with the last one, it does
             query, hits, evidence = with_conversation
@@ -325,7 +324,9 @@ class Advisor:
                 answer.text, answer.citations = result.text, result.citations
         # both routes: the articles' reasoning, then the records' figure, cited after it (only when the records were
         # not already asked: a question they answered without a match would find none again)
-        figures = (records or self._figures(query, active)) if answer.citations and analytic is None else None
+        # (a count or total the articles report too: the published figure first, then the records' own)
+        figures = None if not answer.citations else records if reported is not None else \
+            self._figures(query, active) if analytic is None else None
         if figures is not None:
             offset = len(answer.citations)
             text = _renumbered(figures.text, offset)
@@ -376,19 +377,20 @@ class Advisor:
         yield from _deltas(records.text)
         yield "answer", records
 
-    def _reported_elsewhere(self, query: str) -> bool:
+    def _reported_elsewhere(self, query: str) -> DealQuery | None:
         """A count or total over the market ("total China out-licensing value in 2025") is also what published
         trackers report, over more deals than the firm's records hold: the articles' figure is worth giving, with
-        the records' own after it. Not when the question asks about the records themselves ("in the tracker")."""
+        the records' own after it. Not when the question asks about the records themselves ("in the tracker").
+        The records' query when it is such a count or total, else None."""
         parsed = self.analytics.parse(query)
-        return parsed is not None and parsed.operation in ("count", "sum", "avg", "median") \
-            and not names_records(query)
+        if parsed is None or parsed.operation not in ("count", "sum", "avg", "median") or names_records(query):
+            return None
+        return parsed
 
-    def _states_a_figure(self, query: str, hits: list[Hit]) -> bool:
-        """Whether the articles' answer states a figure of the kind the question asks: a count of deals, or an amount
-        (of the kind named: an upfront, milestones…)."""
-        parsed = self.analytics.parse(query)
-        counts = parsed is not None and parsed.operation == "count"
+    def _states_a_figure(self, query: str, parsed: DealQuery, hits: list[Hit]) -> bool:
+        """Whether the articles' answer states a figure of the kind the records' query computes: a count of deals, or
+        an amount (of the kind named: an upfront, milestones…)."""
+        counts = parsed.operation == "count"
         kind: Kind = "number" if counts else "money"
         fields = ["count:deal"] if counts else asked_fields(query, "money")
         return states(kind, self.extractive.generate(query, hits).text, fields)

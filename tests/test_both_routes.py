@@ -28,15 +28,19 @@ and cheaply. US pharma faces a patent cliff and needs assets it can license from
 """
 
 
-@pytest.fixture(scope="module")
-def advisor(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
-    root = tmp_path_factory.mktemp("both")
-    article = root / "why-china-deals.md"
-    article.write_text(ARTICLE)
+def with_deals(root: Path, doc_id: str, article: str) -> Advisor:
+    """An index of the deal records and one article (`doc_id`), on the hash embedder."""
+    path = root / f"{doc_id}.md"
+    path.write_text(article)
     adv = Advisor.from_settings(Settings(data_dir=root / "data", embedder="hash"))
-    report = adv.ingest([REPO / "corpus" / "deals", article])
+    report = adv.ingest([REPO / "corpus" / "deals", path])
     assert report.ok, report.record_errors[:3]
     return adv
+
+
+@pytest.fixture(scope="module")
+def advisor(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
+    return with_deals(tmp_path_factory.mktemp("both"), "why-china-deals", ARTICLE)
 
 
 def test_a_why_and_how_many_question_gets_the_reasoning_then_the_counted_figure(advisor: Advisor) -> None:
@@ -88,12 +92,7 @@ The total value of China out-licensing deals rose again in 2024.
 
 @pytest.fixture(scope="module")
 def reported(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
-    root = tmp_path_factory.mktemp("reported")
-    article = root / "china-2024-tally.md"
-    article.write_text(REPORTED)
-    adv = Advisor.from_settings(Settings(data_dir=root / "data", embedder="hash"))
-    assert adv.ingest([REPO / "corpus" / "deals", article]).ok
-    return adv
+    return with_deals(tmp_path_factory.mktemp("reported"), "china-2024-tally", REPORTED)
 
 
 def test_a_market_total_gets_the_published_figure_then_the_records_own(reported: Advisor) -> None:

@@ -29,8 +29,8 @@ def _document(path: Path, text: str, raw: dict[str, Any], *, default_type: str, 
 # a line that starts a Markdown block of its own: a heading, a list item, a table row, a quote, a rule or a setext
 # underline, HTML, a code fence
 _BLOCK_START = re.compile(r"\s*(?:#{1,6}(?:\s|$)|[-*+•]\s|\d+[.)]\s|\||>|(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$|```|~~~|<)")
-# a line no following line joins: a heading, a table row, HTML, a code fence, a hard break (two spaces, a backslash)
 _LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")
+# a line no following line joins: a heading, a table row, HTML, a code fence, a hard break (two spaces, a backslash)
 _BLOCK_END = re.compile(r"\s*(?:#|\||<|```|~~~)|.*(?:  |\\)$")
 
 
