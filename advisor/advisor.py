@@ -19,7 +19,7 @@ from advisor.analytics import DealAnalytics, DealFilters, Side
 from advisor.analytics.query import DealQuery
 from advisor.analytics.render import render_answer
 from advisor.analytics.vocab import DEAL_TYPES, MODALITIES, STAGES, THERAPY_AREAS
-from advisor.asked import Kind, asked_fields, asked_kind, states, subject_of
+from advisor.asked import Kind, asked_fields, asked_kind, states, subject_of, years_unmentioned
 from advisor.cite import CitedSentence, Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
@@ -91,6 +91,12 @@ def _renumbered(text: str, offset: int) -> str:
     """Citation marks moved up by `offset` ("[1, 2]" -> "[4, 5]" for 3): a second answer's citations after a first's."""
     return re.sub(r"\[(\d+(?:,\s*\d+)*)\]",
                   lambda m: "[" + ", ".join(str(int(n) + offset) for n in re.findall(r"\d+", m.group(1))) + "]", text)
+
+
+def _read_as(hit: Hit) -> str:
+    """A hit's passage with what it is read under: its document's title, section and year of publication."""
+    meta = hit.chunk.meta
+    return f"{meta.get('title', '')} {hit.chunk.section} {str(meta.get('published', ''))[:4]} {hit.chunk.text}"
 
 
 def _plain(sentence: str) -> str:
@@ -342,6 +348,15 @@ class Advisor:
             # the sources are about the question but none states the value it asks for: say so, and say it
             # is not an answer (what was shown stays, cited, as context)
             gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, kind=kind).strip()
+            yield from _deltas(" " + gap)
+            answer.text = f"{answer.text} {gap}"
+            answer.covered = False
+            answer.route = "partial"
+        unmentioned = years_unmentioned(query, map(_read_as, hits[:self.extractive.max_hits])) \
+            if answer.citations and answer.covered else []
+        if unmentioned:  # the question pins a year the sources never mention: their other years are context
+            gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, kind="year",
+                                 years=" or ".join(unmentioned)).strip()
             yield from _deltas(" " + gap)
             answer.text = f"{answer.text} {gap}"
             answer.covered = False

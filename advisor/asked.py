@@ -8,7 +8,7 @@ that its sources do not give the figure, instead of quoting around the gap.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from advisor.text import sentence_spans
@@ -60,6 +60,8 @@ _RATE_OF = re.compile(r"\bwhat\b[^?.]{0,40}?\b(?!the\b|its\b|their\b|this\b|that
                       r"percentage|proportion)\b", re.I)
 # "100,000" stays one number, and "Typical upfront: $200m" one clause (a colon before a value labels it)
 _CLAUSE = re.compile(r"(?:[^,;:()\n]|(?<=\d),(?=\d)|:(?=\s*[$€£¥]?\s?\d))+")
+# a defined term right after a value names it: 'entered into as of June 26, 2015 (the "Effective Date")'
+_LABELLED = re.compile(r'([^()\n]*?)\s*\(\s*(?:the\s+|this\s+)?["“]([^"”()\n]{1,60})["”]\s*\)', re.I)
 _NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
 
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)\b|"
@@ -71,6 +73,19 @@ _NUMBER = re.compile(r"(?<![\w-])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![\w-])|" + _NUMB
 _CODE = re.compile(r"\b[A-Z]{2,6}-?\d{3,5}[A-Z]?\b")
 _DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
                    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def years_unmentioned(question: str, texts: Iterable[str]) -> list[str]:
+    """The years the question names that none of `texts` mentions: "what will the deal total be in 2028?" over
+    sources that stop at 2025 is not answered by their figures for 2024, however near the topic."""
+    named = list(dict.fromkeys(_YEAR.findall(question)))
+    if not named:
+        return []
+    held = set().union(*(_YEAR.findall(text) for text in texts))
+    return [year for year in named if year not in held]
 
 
 def asked_kind(question: str) -> Kind | None:
@@ -140,6 +155,15 @@ def subject_of(question: str, companies_in: Callable[[str], set[str]]) -> Callab
     return about
 
 
+def _ends_with(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `text` ends with a value `pattern` finds (its last clause, closing punctuation aside)."""
+    clauses = _CLAUSE.findall(text.rstrip(" ,;:"))
+    last = clauses[-1] if clauses else ""
+    found = list(pattern.finditer(last))
+    return bool(found) and re.fullmatch(r"[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)?\W*",
+                                        last[found[-1].end():], re.I) is not None
+
+
 def states(kind: Kind, text: str, fields: list[str] | None = None,
            about: Callable[[str], bool] | None = None) -> bool:
     """Whether `text` states a value of that kind (not whether it is the right one).
@@ -154,7 +178,8 @@ def states(kind: Kind, text: str, fields: list[str] | None = None,
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         stated = pattern.search(sentence) if named is None else \
-            any(pattern.search(c) and named.search(c) for c in _CLAUSE.findall(sentence))
+            any(pattern.search(c) and named.search(c) for c in _CLAUSE.findall(sentence)) or \
+            any(named.search(m.group(2)) and _ends_with(pattern, m.group(1)) for m in _LABELLED.finditer(sentence))
         if stated and (about is None or about(sentence)):  # the value first: `about` is the dearer test
             return True
     return False

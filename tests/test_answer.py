@@ -145,6 +145,16 @@ def test_on_topic_sources_without_the_asked_value_are_not_an_answer(advisor: Adv
     assert stated.covered and "$110m" in stated.text
 
 
+def test_a_year_the_sources_never_mention_is_not_answered_by_their_other_years(advisor: Advisor) -> None:
+    answer = advisor.ask("What will Japan relax for phase 1 studies before global trials in 2027?")
+    assert answer.citations and {c.doc_id for c in answer.citations} == {"japan-pmda"}  # on topic, cited
+    assert not answer.covered and answer.route == "partial"
+    assert answer.text.endswith("None of our sources covers 2027, so the passages above are context, not an answer.")
+    # the year the sources report is answered as before
+    stated = advisor.ask("What did Japan relax for phase 1 studies before global trials in 2023?")
+    assert stated.covered and stated.route != "partial" and "December 2023" in stated.text
+
+
 def test_another_companys_amount_is_not_an_answer(advisor: Advisor) -> None:
     # the sources state an upfront for AstraZeneca and CSPC, none for Pfizer and CSPC
     answer = advisor.ask("How much did Pfizer pay CSPC upfront?")

@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject_of
+from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject_of, years_unmentioned
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -49,6 +49,27 @@ def test_a_named_kind_of_money_must_be_stated_as_that_kind() -> None:
     assert states("money", "China accounted for $6.4bn of AstraZeneca's sales [4].", ["revenue"])
     assert states("money", "Pfizer paid $1.25bn [1].")  # no field named: any amount
     assert states("money", "Phase 2/3 with differentiated data — Typical upfront: $200m–$1.25bn [1].", ["upfront"])
+
+
+def test_a_defined_term_right_after_a_value_names_it() -> None:
+    # contracts and filings label a value with a defined term in parentheses: the date is the effective date
+    opening = ('This Agreement (the "Agreement") is entered into as of June 26, 2015 (the "Effective Date"), '
+               'between RemainCo and SpinCo [1].')
+    assert states("date", opening, ["takes effect"])
+    dated = "made as of the 20th day of March, 2018 (the “Effective Date”) by and between"
+    assert states("date", dated, ["takes effect"])
+    assert not states("date", 'The parties (the "Effective Date" signatories) met in 2015 [1].', ["takes effect"])
+    # a parenthetical that is no defined term labels nothing: "not disclosed" states no milestones
+    assert not states("money", "Pfizer paid $50m (milestones not disclosed) [1].", ["milestone"])
+
+
+def test_the_years_a_question_names_that_no_passage_mentions() -> None:
+    passages = ["In December 2023 MHLW issued a notice.", "Prices are revised every year."]
+    assert years_unmentioned("What will MHLW cut in the April 2027 revision?", passages) == ["2027"]
+    assert years_unmentioned("What changed between 2023 and 2026?", passages) == ["2026"]
+    assert years_unmentioned("What did MHLW issue in 2023?", passages) == []
+    assert years_unmentioned("What is in the FY2027 NDAA, and what did HRS2027 show?", passages) == []  # no years
+    assert years_unmentioned("What did MHLW issue?", []) == []
 
 
 def test_which_money_a_question_names() -> None:
