@@ -139,6 +139,16 @@ def test_the_missing_terms_are_those_no_hit_holds_the_weightiest_first() -> None
     assert generator.missing_terms("When was Kailera formed?", hits) == []
 
 
+def test_missing_terms_of_equal_weight_go_in_the_question_order() -> None:
+    # words no chunk holds all weigh the most: which of them the gate weighs must not change from one process to
+    # the next (a set's order does)
+    hits = [_hit("k", "Kailera Therapeutics", "Launch", "Kailera was formed in May 2024 with a $400m financing.")]
+    generator = ExtractiveGenerator(lambda term: 1.0)
+    question = "Did Kailera report delta, gamma, alpha or omega results?"
+    assert generator.missing_terms(question, hits) == ["report", "delta", "gamma"]
+    assert generator.missing_terms(question, hits, most=6) == ["report", "delta", "gamma", "alpha", "omega", "result"]
+
+
 def test_a_status_question_leads_with_the_newest_news_and_caps_forecasts_at_publication() -> None:
     timeline = _hit("t", "Act timeline", "Timeline", "## Timeline\n\nIn March 2024 the committee approved the Act. "
                     "As of December 2025 the Act is part of the defence bill that the House passed.")

@@ -170,7 +170,10 @@ class ExtractiveGenerator:
             present |= set(tokenize(f"{hit.chunk.text} {hit.chunk.meta.get('title', '')} {hit.chunk.section}"))
         present = query.matchable(present)
         absent = [t for t in query.terms if t not in present and t not in _COMPARE_WORDS and query.weights[t] > 0]
-        return sorted(absent, key=lambda t: -query.weights[t])[:most]
+        # equal weights (every word no chunk holds weighs the most) go in the question's order, so the same
+        # question always weighs the same terms (a set's order changes from one process to the next)
+        order = {t: i for i, t in reversed(list(enumerate(tokenize(question))))}
+        return sorted(absent, key=lambda t: (-query.weights[t], order.get(t, len(order)), t))[:most]
 
     def _readable(self, terms: set[str]) -> set[str]:
         """A hyphenated word the collection never uses ("data-heavy") is read as its words ("data", "heavy");
