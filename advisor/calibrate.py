@@ -16,7 +16,11 @@ the public suites: the threshold a suite's own questions call for ranged from 0.
 probes made from the documents predicted it). So when a few real questions are at hand, labelled answerable or
 not (`advisor calibrate --labelled FILE`, JSON lines `{"question": ..., "answerable": true}`), the threshold is
 chosen on them instead: the one with the best balanced accuracy of the pipeline's decision, as the packaged gate's
-was (`calibrate_on_questions`).
+was, unless the gate would then refuse more than `MAX_FALSE_REFUSAL` of the answerable ones; then the highest
+threshold that keeps within that budget (`calibrate_on_questions`). A wrong refusal leaves the user with nothing,
+while a cited answer to a question the sources miss can be checked against its citations; balanced accuracy weighs
+the two alike, and on a corpus whose unanswerable questions read much like its answerable ones (a contract asked
+about a clause it lacks) it buys a little refusal recall with many refusals of answerable questions.
 
 Without labelled questions, the gate keeps its fitted operating point relative to how this index answers its own
 questions: the threshold
@@ -53,6 +57,7 @@ MIN_WORDS = 8  # a sentence with fewer content words makes no question
 MIN_THRESHOLD, MAX_THRESHOLD = 0.05, 0.95
 MIN_PROBES = 5  # fewer answerable questions than this is no basis for a threshold
 MIN_LABELLED = 5  # labelled questions: at least this many of each kind
+MAX_FALSE_REFUSAL = 0.05  # the share of labelled answerable questions the gate may refuse
 _SYLLABLES = ("zor", "vel", "qua", "rin", "tex", "mol", "dra", "kin", "sup", "lox", "nav", "bri")
 
 
@@ -184,6 +189,16 @@ def best_threshold(scores: np.ndarray, y: np.ndarray, caught: np.ndarray | None 
     return top, plateau[len(plateau) // 2]
 
 
+def within_budget(scores: np.ndarray, y: np.ndarray, budget: float, caught: np.ndarray | None = None) -> float:
+    """The highest threshold (0.01 grid) at which the gate itself refuses at most `budget` of the answerable
+    questions (those the pipeline does not refuse after the gate anyway, `caught`)."""
+    gated = (y == 1) & ~(caught if caught is not None else np.zeros(len(scores), bool))
+    if not gated.any():
+        return MIN_THRESHOLD
+    within = [t / 100 for t in range(1, 100) if float((scores[gated] < t / 100).mean()) <= budget]
+    return max(within, default=MIN_THRESHOLD)
+
+
 def read_labelled(path: Path) -> list[dict[str, Any]]:
     """Labelled questions from a JSON-lines file: {"question": str, "answerable": bool, "audience"?: "public" |
     "internal"} per line (audience defaults to internal)."""
@@ -208,9 +223,13 @@ def read_labelled(path: Path) -> list[dict[str, Any]]:
 
 
 def calibrate_on_questions(advisor: Advisor, items: Sequence[dict[str, Any]], *, write: bool = True,
-                           packaged: Path = CALIBRATION_FILE, label: str = "labelled questions") -> dict[str, object]:
+                           packaged: Path = CALIBRATION_FILE, label: str = "labelled questions",
+                           max_false_refusal: float = MAX_FALSE_REFUSAL) -> dict[str, object]:
     """Choose the gate's threshold on real questions about this index, labelled answerable or not (see the module
-    docstring); the feature weights stay as packaged. Returns what it wrote."""
+    docstring): the best balanced accuracy, lowered where needed so that the gate refuses at most
+    `max_false_refusal` of the answerable ones; the feature weights stay as packaged. Returns what it wrote."""
+    if not 0.0 <= max_false_refusal < 1.0:
+        raise ValueError(f"the false-refusal budget must be a share from 0 to below 1, not {max_false_refusal}")
     gate = _packaged_gate(advisor, packaged)
     scores, labels, caught = [], [], []
     for item in items:
@@ -225,12 +244,15 @@ def calibrate_on_questions(advisor: Advisor, items: Sequence[dict[str, Any]], *,
         raise ValueError(f"need at least {MIN_LABELLED} answerable and {MIN_LABELLED} unanswerable questions the "
                          f"gate decides; got {n_pos} and {n_neg}")
     x, y, c = np.array(scores), np.array(labels), np.array(caught, dtype=bool)
-    accuracy, threshold = best_threshold(x, y, c)
+    _, balanced = best_threshold(x, y, c)
+    threshold = min(balanced, within_budget(x, y, max_false_refusal, c))  # lowered only to keep the budget
+    accuracy = balanced_accuracy(x, y, threshold, c)
     answered = (x >= threshold) & ~c
     entry = {
         "weights": gate.weights, "bias": gate.bias, "threshold": threshold, "method": "questions",
         "dataset": f"{label}: {n_pos} answerable, {n_neg} not",
         "packaged_threshold": gate.threshold, "balanced_accuracy": round(accuracy, 4),
+        "balanced_threshold": balanced, "max_false_refusal": max_false_refusal,
         "answerable_refused": round(float((~answered[y == 1]).mean()), 4),
         "unanswerable_refused": round(float((~answered[y == 0]).mean()), 4),
         "calibrated_on": dt.date.today().isoformat(),

@@ -220,7 +220,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from advisor.calibrate import calibrate_index, calibrate_on_questions, read_labelled
+    from advisor.calibrate import MAX_FALSE_REFUSAL, calibrate_index, calibrate_on_questions, read_labelled
 
     advisor = _advisor(settings)
     if advisor.store.catalog.counts()["chunks"] == 0:
@@ -229,7 +229,9 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.labelled:
             entry = calibrate_on_questions(advisor, read_labelled(Path(args.labelled)), write=not args.dry_run,
-                                           label=f"labelled questions in {args.labelled}")
+                                           label=f"labelled questions in {args.labelled}",
+                                           max_false_refusal=MAX_FALSE_REFUSAL if args.max_false_refusal is None
+                                           else args.max_false_refusal)
         else:
             entry = calibrate_index(advisor, n=args.questions, write=not args.dry_run)
     except ValueError as exc:
@@ -326,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labelled", default="", metavar="FILE",
                    help='JSON lines of real questions, {"question": ..., "answerable": true|false}: the threshold '
                         "is chosen on them (at least 5 of each)")
+    p.add_argument("--max-false-refusal", type=float, default=None, metavar="SHARE",
+                   help="with --labelled: the most of the answerable questions the gate may refuse (default 0.05); "
+                        "the threshold of best balanced accuracy is lowered to keep within it")
     p.add_argument("--dry-run", action="store_true", help="print the figures without writing the calibration")
     p.set_defaults(func=cmd_calibrate)
 

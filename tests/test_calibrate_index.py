@@ -7,10 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from advisor.advisor import Advisor
-from advisor.calibrate import calibrate_index, calibrate_on_questions, probes, read_labelled
+from advisor.calibrate import (
+    best_threshold,
+    calibrate_index,
+    calibrate_on_questions,
+    probes,
+    read_labelled,
+    within_budget,
+)
 from advisor.config import Settings
 from advisor.gate import INDEX_CALIBRATION, load_gate
 
@@ -136,3 +144,20 @@ def test_the_cli_reads_labelled_questions_and_says_which_line_is_wrong(indexed: 
     done = subprocess.run([sys.executable, "-m", "advisor.cli", "calibrate", "--labelled", str(bad)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2 and "labelled.jsonl:2:" in done.stderr and "answerable" in done.stderr
+
+
+def test_a_threshold_that_refuses_too_many_answerable_questions_is_lowered_to_the_budget() -> None:
+    # unanswerable questions that read like answerable ones (a contract asked about a clause it lacks): balanced
+    # accuracy puts the threshold above two of the ten answerable questions
+    answerable = [0.2, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9]
+    unanswerable = [0.1, 0.3, 0.4, 0.45, 0.55]
+    scores, y = np.array(answerable + unanswerable), np.array([1.0] * 10 + [0.0] * 5)
+    _, balanced = best_threshold(scores, y)
+    assert balanced > 0.5 and (np.array(answerable) < balanced).mean() == 0.2
+    assert within_budget(scores, y, 0.1) == 0.5  # refuses 0.2 only: one in ten
+    assert within_budget(scores, y, 0.0) == 0.2
+    # a question the pipeline refuses after the gate anyway does not count against the gate's budget
+    caught = np.array([True] + [False] * 14)
+    assert within_budget(scores, y, 0.0, caught) == 0.5
+    # a threshold already within the budget stays where balanced accuracy put it
+    assert within_budget(scores, y, 0.3) >= balanced
