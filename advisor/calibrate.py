@@ -228,8 +228,9 @@ def calibrate_on_questions(advisor: Advisor, items: Sequence[dict[str, Any]], *,
     """Choose the gate's threshold on real questions about this index, labelled answerable or not (see the module
     docstring): the best balanced accuracy, lowered where needed so that the gate refuses at most
     `max_false_refusal` of the answerable ones; the feature weights stay as packaged. Returns what it wrote."""
-    if not 0.0 <= max_false_refusal < 1.0:
-        raise ValueError(f"the false-refusal budget must be a share from 0 to below 1, not {max_false_refusal}")
+    if not 0.0 <= max_false_refusal <= 1.0:
+        raise ValueError(f"the false-refusal budget is a share from 0 to 1 (1 keeps the threshold of best balanced "
+                         f"accuracy), not {max_false_refusal}")
     gate = _packaged_gate(advisor, packaged)
     scores, labels, caught = [], [], []
     for item in items:

@@ -161,3 +161,13 @@ def test_a_threshold_that_refuses_too_many_answerable_questions_is_lowered_to_th
     assert within_budget(scores, y, 0.0, caught) == 0.5
     # a threshold already within the budget stays where balanced accuracy put it
     assert within_budget(scores, y, 0.3) >= balanced
+
+
+def test_a_budget_outside_zero_to_one_is_refused_with_what_it_means(indexed: Advisor, tmp_path: Path) -> None:
+    packaged = _packaged(tmp_path, indexed.embedder.name, median=0.6)
+    items = [{"question": q, "answerable": True} for q in ANSWERABLE] + \
+        [{"question": q, "answerable": False} for q in UNANSWERABLE]
+    with pytest.raises(ValueError, match="1 keeps the threshold of best balanced accuracy"):
+        calibrate_on_questions(indexed, items, packaged=packaged, write=False, max_false_refusal=1.5)
+    kept = calibrate_on_questions(indexed, items, packaged=packaged, write=False, max_false_refusal=1.0)
+    assert kept["threshold"] == kept["balanced_threshold"]
