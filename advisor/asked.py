@@ -29,7 +29,10 @@ _ASKS_MONEY = re.compile(
 # question asks for someone or something ("Which company … to maximise ad revenue?" asks for a company)
 # ("pre-revenue biotech" describes the asker: a compound modifier names no value asked)
 _NAMES_MONEY = re.compile(r"(?<![\w-])(financial terms|revenues?)\b", re.I)
-_ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose|which)\b", re.I)
+# ... or "what <noun>" when the noun is no value ("What company is accused of … to maximise ad revenue?")
+_ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose|which|what\s+(?!(?:is|are|was|were|did|does|do|has|have|had|will|would|"
+                       r"can|could|should|the|a|an|its|their|total|annual|financial)\b)(?![\w-]*(?:revenue|sales)\b)"
+                       r"[a-z][\w-]*)\b", re.I)
 _ASKS_NUMBER = re.compile(r"\b(how many|what(?:'s|’s| is| are| was| were)? (?:[\w'’-]+ ){0,3}?"
                           r"(?:share|percentage|proportion|rate|hazard ratio|number)\b(?! card))", re.I)
 _NAMES_NUMBER = re.compile(r"\b(hazard ratio|response rate)\b", re.I)

@@ -23,6 +23,10 @@ from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject
     ("How much capacity does Samsung Biologics have at Songdo?", None),
     ("When you scout assets for a client, how do you score them?", None),
     ("Which company is accused of manipulating search results to maximise ad revenue?", None),  # asks for a company
+    ("What company is accused of manipulating search results to maximise ad revenue?", None),
+    ("What revenue did Akeso report in 2024?", "money"),  # the noun asked for is the value
+    ("What total revenue did Akeso report in 2024?", "money"),
+    ("What share of Akeso's revenue comes from China?", "number"),
     ("How should we handle MFN pricing risk when licensing Asian rights?", None),
     ("What did AstraZeneca agree with CSPC in 2025?", None),
     ("pre-revenue US biotech here, planning first-in-human next year. should we run it in australia?", None),
