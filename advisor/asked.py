@@ -64,7 +64,7 @@ _RATE_OF = re.compile(r"\bwhat\b[^?.]{0,40}?\b(?!the\b|its\b|their\b|this\b|that
 # "100,000" stays one number, and "Typical upfront: $200m" one clause (a colon before a value labels it)
 _CLAUSE = re.compile(r"(?:[^,;:()\n]|(?<=\d),(?=\d)|:(?=\s*[$€£¥]?\s?\d))+")
 # a defined term right after a value names it: 'entered into as of June 26, 2015 (the "Effective Date")'
-_LABELLED = re.compile(r'([^()\n]*?)\s*\(\s*(?:the\s+|this\s+)?["“]([^"”()\n]{1,60})["”]\s*\)', re.I)
+_LABELLED = re.compile(r'\s*\(\s*(?:the\s+|this\s+)?["“]([^"”()\n]{1,60})["”]\s*\)', re.I)
 _NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
 
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)\b|"
@@ -182,7 +182,8 @@ def states(kind: Kind, text: str, fields: list[str] | None = None,
         sentence = text[start:end]
         stated = pattern.search(sentence) if named is None else \
             any(pattern.search(c) and named.search(c) for c in _CLAUSE.findall(sentence)) or \
-            any(named.search(m.group(2)) and _ends_with(pattern, m.group(1)) for m in _LABELLED.finditer(sentence))
+            any(named.search(m.group(1)) and _ends_with(pattern, sentence[:m.start()].rsplit("(", 1)[-1])
+                for m in _LABELLED.finditer(sentence))
         if stated and (about is None or about(sentence)):  # the value first: `about` is the dearer test
             return True
     return False
