@@ -344,12 +344,12 @@ class Advisor:
             answer.route = "lookup+analytics"
         kind = asked_kind(query)
         about = subject_of(query, self.analytics.parser().companies_named) if answer.citations and kind else None
-        unmentioned = years_unmentioned(query, map(_read_as, hits[:self.extractive.max_hits])) \
-            if answer.citations else []
         gap_of: dict[str, str] | None = None
         if answer.citations and kind and not states(kind, answer.text, asked_fields(query, kind), about):
             gap_of = {"kind": kind}  # the sources are about the question but none states the value it asks for
-        elif unmentioned:  # the question pins a year the sources never mention: their other years are context
+        elif answer.citations and (unmentioned := years_unmentioned(
+                query, map(_read_as, hits[:self.extractive.max_hits]))):
+            # the question pins a year the sources never mention: their other years are context
             gap_of = {"kind": "year", "years": " or ".join(unmentioned)}
         if gap_of is not None:  # say so, and say it is not an answer (what was shown stays, cited, as context)
             gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, **gap_of).strip()

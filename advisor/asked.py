@@ -67,18 +67,19 @@ _CLAUSE = re.compile(r"(?:[^,;:()\n]|(?<=\d),(?=\d)|:(?=\s*[$€£¥]?\s?\d))+")
 _LABELLED = re.compile(r'\s*\(\s*(?:the\s+|this\s+)?["“]([^"”()\n]{1,60})["”]\s*\)', re.I)
 _NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b"
 
-_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)\b|"
+_UNITS = r"(?:bn|billion|m|million|k|thousand|trillion)"  # of an amount: "$1.25bn", "400 million"
+_YEAR_PATTERN = r"\b(?:19|20)\d\d\b"
+_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?" + _UNITS + r"\b|"
                     r"\b(?:USD|EUR|GBP|JPY|RMB|CNY|yen|yuan)\b", re.I)
 # a count or measure: digits that are not a year and not part of a code (BB-1701, HRS9531), or a number word
-_NUMBER = re.compile(r"(?<![\w-])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![\w-])|" + _NUMBER_WORDS, re.I)
+_NUMBER = re.compile(r"(?<![\w-])(?!" + _YEAR_PATTERN + r")\d[\d,.]*(?![\w-])|" + _NUMBER_WORDS, re.I)
 # a drug code: capitals, an optional hyphen, three or more digits ("DB-1303", "HRS9531", "SSGJ-707"); shorter
 # ones are mostly targets and diseases (CD19, IL-23, PD-L1, COVID-19)
 _CODE = re.compile(r"\b[A-Z]{2,6}-?\d{3,5}[A-Z]?\b")
-_DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
+_YEAR = re.compile(_YEAR_PATTERN)
+_DATE = re.compile(_YEAR_PATTERN + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
                    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
 
-
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def years_unmentioned(question: str, texts: Iterable[str]) -> list[str]:
@@ -163,8 +164,7 @@ def _ends_with(pattern: re.Pattern[str], text: str) -> bool:
     clauses = _CLAUSE.findall(text.rstrip(" ,;:"))
     last = clauses[-1] if clauses else ""
     found = list(pattern.finditer(last))
-    return bool(found) and re.fullmatch(r"[\d,.]*\s?(?:bn|billion|m|million|k|thousand|trillion)?\W*",
-                                        last[found[-1].end():], re.I) is not None
+    return bool(found) and re.fullmatch(r"[\d,.]*\s?" + _UNITS + r"?\W*", last[found[-1].end():], re.I) is not None
 
 
 def states(kind: Kind, text: str, fields: list[str] | None = None,

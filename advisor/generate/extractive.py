@@ -172,7 +172,7 @@ class ExtractiveGenerator:
         absent = [t for t in query.terms if t not in present and t not in _COMPARE_WORDS and query.weights[t] > 0]
         # equal weights (every word no chunk holds weighs the most) go in the question's order, so the same
         # question always weighs the same terms (a set's order changes from one process to the next)
-        order = {t: i for i, t in reversed(list(enumerate(tokenize(question))))}
+        order = {t: i for i, t in enumerate(dict.fromkeys(tokenize(question)))}  # first mention first
         return sorted(absent, key=lambda t: (-query.weights[t], order.get(t, len(order)), t))[:most]
 
     def _readable(self, terms: set[str]) -> set[str]:
