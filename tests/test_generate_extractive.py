@@ -256,3 +256,65 @@ def test_a_section_point_brings_the_next_sentence_of_its_paragraph_that_gives_it
     # a figure question is answered by its best sentences, not section by section: no continuation rides along
     figure = _generator().generate("When did Singapore open the headquarters?", hits).text
     assert "The reasons are consistent" not in figure
+
+
+PROTECTIONS = """## Trade secrets and know-how
+
+Much of a biologic's value lies in unpatented know-how such as cell lines and process parameters.
+
+Practical know-how protections include:
+
+- Schedules listing the know-how transferred, with limits on its use.
+- Staged technology transfer tied to milestones rather than a single data dump.
+- Need-to-know access lists and logging of data-room downloads.
+- See pricing-note.
+
+## Checklist for licensees
+
+1. Chain of title for every licensed patent family and its assignments.
+2. Co-ownership terms for any jointly held patents and their consents."""
+
+
+def test_advice_gets_the_recommendation_list_of_the_section_nearest_the_question_in_meaning() -> None:
+    near = _hit("secrets", PROTECTIONS)
+    far = _hit("other", "## Patent filing in China\n\nA know-how protection plan matters less than filing early "
+                        "in China.\n\n- Search prior art before filing anything.\n"
+                        "- Register each licence contract with the ministry.")
+    near.heading_similarity, far.heading_similarity = 0.68, 0.55
+    for hit in (near, far):
+        hit.sentence_similarity = {}
+    question = "How do we protect our process know-how when we hand it to a partner?"
+    text = _verified(_generator().generate(question, [near, far]), [near, far])
+    # items that share no word with the question come in, by their section, with their cue, in the author's order
+    assert "Staged technology transfer tied to milestones" in text
+    assert text.index("Schedules listing") < text.index("Staged technology") < text.index("Need-to-know")
+    assert "Practical know-how protections include: Schedules listing" in text  # the cue reads with its first item
+    assert "pricing-note" not in text  # a pointer is not a recommendation
+    assert "Chain of title" not in text  # a list under a later heading belongs to another section
+    assert "Search prior art" not in text  # a section further from the question in meaning
+    # without measured sections, or for a question that is not asking what to do, no list is read by its section
+    plain = _hit("secrets", PROTECTIONS)
+    assert "Staged technology" not in _generator().generate(question, [plain]).text
+    assert "Staged technology" not in _generator().generate("What is know-how?", [near, far]).text
+
+
+def test_a_numbered_item_number_is_a_marker_not_a_sentence() -> None:
+    text = "Practical points:\n\n1. In licensing deals, control the manufacturing site.\n2. Model tariffs at 15%.\n"
+    block = list_blocks(text)[0]
+    assert [text[a:b] for a, b in block.spans()] == [
+        "Practical points:", "In licensing deals, control the manufacturing site.", "Model tariffs at 15%."]
+
+
+def test_a_sentence_that_leans_on_the_one_before_it_is_quoted_with_it() -> None:
+    text = ("## Why clients ask\n\n"
+            "China has become indispensable as a source of licensable drug candidates. "
+            "At the same time, US policy toward Chinese biotech is tightening and reputational risk is rising. "
+            "Firms manage that exposure through gradual and transparent moves.")
+    hit = _hit("risk", text)
+    answer = _verified(ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate(
+        "Is US policy on reputational risk tightening?", [hit]), [hit])
+    assert answer.startswith("China has become indispensable")  # never "At the same time, …" alone
+    assert answer.index("indispensable") < answer.index("At the same time")
+    # a sentence that stands alone brings nothing before it
+    alone = ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate("How do firms manage exposure?", [hit]).text
+    assert "indispensable" not in alone

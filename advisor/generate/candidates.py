@@ -137,6 +137,43 @@ def _next_in_paragraph(cand: Candidate) -> tuple[int, int] | None:
     return next(sentence_spans(text, cand.end, len(text) if line_end < 0 else line_end), None)
 
 
+def _previous_in_paragraph(cand: Candidate) -> tuple[int, int] | None:
+    """The span of the sentence before `cand` on the same line (paragraph), if any."""
+    text = cand.hit.chunk.text
+    line_start = text.rfind("\n", 0, cand.start) + 1
+    spans = list(sentence_spans(text, line_start, cand.start))
+    return spans[-1] if spans else None
+
+
+# a sentence that opens by pointing back at the one before it: "At the same time, …", "However, …", "This means …"
+_LEANS_BACK = re.compile(
+    r"^(?:at the same time|however|but|yet|also|moreover|furthermore|in addition|still|even so|nevertheless|"
+    r"meanwhile|by contrast|in contrast|on the other hand|instead|therefore|thus|hence|as a result|for this reason|"
+    r"otherwise|similarly|likewise|equally|this|these|that|those|such|it|they|the latter|the former)\b", re.I)
+
+
+def leans_back(sentence: str) -> bool:
+    """True for a sentence that cannot open a passage: it continues the one before it."""
+    return bool(_LEANS_BACK.match(clean_markdown(sentence).lstrip(" -*_\"'“")))
+
+
+def antecedent(cand: Candidate) -> Candidate | None:
+    """For a sentence that leans on the one before it ("At the same time, US policy is tightening"), that sentence,
+    when the paragraph has one and it can be quoted: without it the chosen sentence dangles."""
+    text = cand.hit.chunk.text
+    if not leans_back(text[cand.start:cand.end]):
+        return None
+    previous = _previous_in_paragraph(cand)
+    if previous is None:
+        return None
+    raw = text[previous[0]:previous[1]]
+    if raw.lstrip().startswith(("#", "|")) or len(raw.split()) < 5 or raw.rstrip().endswith("?") \
+            or is_instruction(raw) or is_about_the_text(raw):
+        return None
+    return Candidate(cand.hit_rank, cand.hit, previous[0], previous[1], set(tokenize(raw)), cand.score,
+                     cand.coverage)
+
+
 def continuation(cand: Candidate) -> Candidate | None:
     """The next sentence of the same paragraph when it carries the chosen sentence's figure forward: it states
     numbers too and shares at least three of its words ("capacity reached 604,000 litres in 2023." "A fifth

@@ -24,6 +24,7 @@ from advisor.generate import Draft, DraftStream
 from advisor.generate.candidates import (
     Candidate,
     Span,
+    antecedent,
     continuation,
     display,
     is_about_the_text,
@@ -56,7 +57,7 @@ from advisor.intent import (
     question_parts,
     without_source_reference,
 )
-from advisor.text import numbers, sentence_spans
+from advisor.text import is_heading, numbers, sentence_spans
 from advisor.types import Chunk, Citation, Hit
 
 _MONEY_Q = re.compile(
@@ -71,6 +72,8 @@ _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
 _CONTRAST = re.compile(r"\b(instead|whereas|unlike|rather than|in contrast|by contrast|compared with|compared to|"
                        r"differs?|difference|changed?|changes|no longer|while|but|higher than|lower than|"
                        r"larger than|smaller than|more than|less than)\b", re.I)
+# what separates a list's cue from its first item, or one item from the next: white space and item markers
+_MARKERS = re.compile(r"(?m)^[ \t]*(?:[-*+•]|\d+[.)])[ \t]")
 # words that frame a comparison ("how do A and B compare"): no evidence sentence needs to contain them
 _COMPARE_WORDS = frozenset(tokenize("compare comparison compared differ difference different versus vs contrast"))
 
@@ -116,6 +119,10 @@ SEMANTIC_WEIGHT = 0.3
 SECTION_FLOOR = 0.5
 # a question about where things stand now: the sentence with the newest news gains this much, the oldest nothing
 RECENCY_WEIGHT = 0.15
+# an advice question is answered by the recommendation list of a section this near the question in meaning (its
+# heading's similarity at most this far below the best-matching section's), at most ADVICE_ITEMS of its items
+ADVICE_MARGIN = 0.05
+ADVICE_ITEMS = 6
 
 
 class ExtractiveGenerator:
@@ -276,8 +283,10 @@ class ExtractiveGenerator:
         elif query.wants_compare:
             limit = max(limit, round(limit * self.compare_factor))
             chosen = self._best_table(query, hits, best_coverage)[:limit]
-        elif is_advice(question):  # what to do: several considerations, each less central than a fact would be
+        advice: list[Candidate] = []
+        if not chosen and is_advice(question):  # what to do: several considerations, each less central than a fact
             floor *= ADVICE_FLOOR
+            advice = self._recommendations(hits)
         best = candidates[0].score
         dropped_cues: set[tuple[str, int]] = set()
 
@@ -300,6 +309,11 @@ class ExtractiveGenerator:
         if prose and not chosen and asked_kind(question) is None:  # a figure or a date is a sentence or two
             # a comparison in prose keeps its wider budget: each side needs its sections
             limit = max(limit, round(limit * self.prose_factor))
+            if advice:  # the core sentence, then the recommendations in the author's order, then the sections
+                take(candidates[0])
+                taken = [c for c in advice if is_new(c, chosen)]
+                chosen.extend(taken)
+                limit += len(taken)
             self._by_section(candidates, take, limit, SECTION_FLOOR * floor * best, chosen)
         for cand in candidates:
             if len(chosen) >= limit or cand.score < floor * best:
@@ -307,6 +321,12 @@ class ExtractiveGenerator:
             take(cand)
         if len(parts) > 1:
             best_coverage = max(best_coverage, self._each_ask(parts, candidates, chosen))
+        for cand in list(chosen):  # a sentence that leans on the one before it is read with it
+            before = antecedent(cand)
+            while before is not None and all((c.hit.chunk.chunk_id, c.start) != (before.hit.chunk.chunk_id,
+                                                                                  before.start) for c in chosen):
+                chosen.append(before)
+                before = antecedent(before)
         return self._compose(chosen, coverage=best_coverage, newest_first=is_status(question))
 
     def _by_section(self, candidates: list[Candidate], take: Callable[[Candidate], None], limit: int,
@@ -379,6 +399,40 @@ class ExtractiveGenerator:
                                       cue.coverage, heading=item.heading))
         return out
 
+    def _recommendations(self, hits: list[Hit]) -> list[Candidate]:
+        """What to do, as the author listed it: the bullet or numbered list (its cue and items) of the section
+        nearest the question in meaning, when that section is within ADVICE_MARGIN of the best-matching one; among
+        such lists, the one whose best item is nearest the question. The items of a recommendation list often share
+        no word with the question ("Staged technology transfer tied to milestones" answers "how do we protect our
+        know-how"), so they are read by their section, not by their words. Nothing when no section was measured."""
+        measured = [(rank, h) for rank, h in enumerate(hits[: self.max_hits]) if h.heading_similarity is not None]
+        if not measured:
+            return []
+        top = max(h.heading_similarity or 0.0 for _, h in measured)
+        scored: list[tuple[float, int, Hit, ListBlock]] = []
+        for rank, hit in measured:
+            if (hit.heading_similarity or 0.0) < top - ADVICE_MARGIN:
+                continue
+            text, meanings = hit.chunk.text, hit.sentence_similarity or {}
+            for block in list_blocks(text):
+                first = block.spans()[0][0]
+                if any(is_heading(line) for line in text[:first].split("\n")[1:]):
+                    continue  # under a later heading of the chunk: another section, whose nearness was not measured
+                if any(is_instruction(text[a:b]) for a, b in block.spans()):
+                    continue
+                items = [span for item in block.items for span in item]
+                scored.append((max(meanings.get(a, 0.0) for a, _ in items), rank, hit, block))
+        if not scored:
+            return []
+        _, rank, hit, block = max(scored, key=lambda s: (s[0], -s[1]))
+        text = hit.chunk.text
+        # an item of a word or two is a pointer or a label ("See the pricing note."), not a recommendation
+        items = [s for item in block.items for s in item
+                 if len(_MARKERS.sub("", text[s[0]:s[1]]).split()) >= 3][:ADVICE_ITEMS]
+        spans = ([block.cue] if block.cue else []) + items
+        return [Candidate(rank, hit, a, b, set(tokenize(text[a:b])), 0.0, 0.0, cue=block.cue if (a, b) != block.cue
+                          else None) for a, b in spans]
+
     def _best_list(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[Candidate]:
         """The enumeration that best answers a list question, cue and items together, or nothing.
 
@@ -448,7 +502,7 @@ class ExtractiveGenerator:
             prev = groups[-1][-1] if groups else None
             lead = cand.heading[0] if cand.heading else cand.start
             adjacent = (prev is not None and prev.hit.chunk.chunk_id == cand.hit.chunk.chunk_id
-                        and prev.end <= lead and not prev.hit.chunk.text[prev.end:lead].strip())
+                        and prev.end <= lead and not _MARKERS.sub("", prev.hit.chunk.text[prev.end:lead]).strip())
             if adjacent:
                 groups[-1].append(cand)
             else:

@@ -51,10 +51,14 @@ def list_blocks(text: str) -> list[ListBlock]:
         while j < len(lines) and _is_item(text, lines[j]):
             j += 1
         if j - i >= MIN_ITEMS:
-            blocks.append(ListBlock(_cue(text, lines, i), tuple(tuple(sentence_spans(text, *line))
-                                                                 for line in lines[i:j])))
+            blocks.append(ListBlock(_cue(text, lines, i), tuple(_item_sentences(text, line) for line in lines[i:j])))
         i = j
     return blocks
+
+
+def _item_sentences(text: str, line: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    """An item line's sentences; a numbered item's number ("1.") is its marker, not a sentence of its own."""
+    return tuple(span for span in sentence_spans(text, *line) if re.search(r"[^\W\d_]", text[span[0]:span[1]]))
 
 
 def _cue(text: str, lines: list[tuple[int, int]], first_item: int) -> tuple[int, int] | None:
