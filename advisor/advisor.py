@@ -36,6 +36,7 @@ from advisor.ingest.meta import date_str
 from advisor.intent import names_records, question_parts
 from advisor.records import NotFound
 from advisor.retrieve import Filters, HybridRetriever, region_values
+from advisor.shapes import QuestionShapes, load_advice_model
 from advisor.text import content_words
 from advisor.types import Answer, Citation, Hit, Source, SourceView, Turn
 
@@ -119,11 +120,13 @@ class Advisor:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k)
+        self.shapes = QuestionShapes(embedder, load_advice_model(embedder.name))  # does a question ask what to do?
         # the extractive generator also selects the evidence an LLM reads, and is the fallback when
         # nothing an LLM wrote survives verification
         self.extractive = ExtractiveGenerator(lambda term: self.store.lexical().idf(term),
                                               max_sentences=settings.answer_max_sentences,
-                                              following=self.retriever.following)
+                                              following=self.retriever.following,
+                                              asks_advice=self.shapes.asks_advice)
         self.generator = generator or make_generator(settings, self.extractive)
         self._gate = gate
         self.texts = TextVectors(embedder)  # section headings and sentences, compared with questions
@@ -431,6 +434,7 @@ class Advisor:
         started = time.perf_counter()
         vectors = self.embedder.embed([query] if len(asks) == 1 else [query, *asks])
         timings["embed_ms"] = (time.perf_counter() - started) * 1e3
+        self.shapes.note(query, vectors[0])
         if len(asks) == 1:
             hits = self.retriever.search(query, active, self.settings.top_k, timings, vector=vectors[0])
         else:

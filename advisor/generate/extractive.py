@@ -133,12 +133,13 @@ class ExtractiveGenerator:
     `following(chunk, n)` gives the chunks after a hit's chunk in its document, to the same reader: a chosen
     sentence that announces an enumeration its own section does not hold ("Four deals illustrate the range:")
     is followed by the sections it announces, each as its heading and first sentence. Without it, a cue stays
-    alone.
+    alone. `asks_advice(question)` says whether a question asks what to do (the advisor reads it by meaning,
+    `advisor.shapes`); its answer leads with the recommendations of the section nearest it.
     """
 
     def __init__(self, idf: Callable[[str], float], *, max_sentences: int = 5, max_hits: int = 6,
                  list_factor: float = 2.0, compare_factor: float = 1.4, prose_factor: float = 1.8, sections: int = 3,
-                 following: Following | None = None) -> None:
+                 following: Following | None = None, asks_advice: Callable[[str], bool] = is_advice) -> None:
         if sections < 1:
             raise ValueError(f"sections must be at least 1, got {sections}")
         for name, factor in (("list_factor", list_factor), ("compare_factor", compare_factor),
@@ -147,6 +148,7 @@ class ExtractiveGenerator:
                 raise ValueError(f"{name} must be at least 1, got {factor}")
         self._idf = idf
         self._following = following
+        self._asks_advice = asks_advice
         self.sections = sections
         self.max_sentences = max_sentences
         self.max_hits = max_hits
@@ -284,7 +286,7 @@ class ExtractiveGenerator:
             limit = max(limit, round(limit * self.compare_factor))
             chosen = self._best_table(query, hits, best_coverage)[:limit]
         advice: list[Candidate] = []
-        if not chosen and is_advice(question):  # what to do: several considerations, each less central than a fact
+        if not chosen and self._asks_advice(question):  # what to do: several considerations, each less central
             floor *= ADVICE_FLOOR
             advice = self._recommendations(hits)
         best = candidates[0].score
