@@ -55,6 +55,11 @@ _ANALYTIC_HINT = re.compile(r"\b(how many|number of|count|total|sum|average|mean
 _FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how come)\b|\b(it|its|they|them|their|"
                         r"that|those|this|these|he|she|the deal|the company)\b", re.I)
 
+# a word no source holds stops the answer when the question's meaning moves at least this much without it: above
+# every such word of the answerable dev questions (the most, 0.095: "PFS"), below the names no source holds
+# ("cadonilimab" 0.118, "Mabwell" 0.108); see `Advisor.unmentioned_names`
+UNMENTIONED_SALIENCE = 0.1
+
 
 def standalone_query(question: str, history: list[Turn]) -> str:
     """Condense a follow-up into a standalone query (rule-based: an LLM condenser can replace it).
@@ -354,6 +359,9 @@ class Advisor:
                 query, map(_read_as, hits[:self.extractive.max_hits]))):
             # the question pins a year the sources never mention: their other years are context
             gap_of = {"kind": "year", "years": " or ".join(unmentioned)}
+        elif answer.citations and (unknown := self.unmentioned_names(query)):
+            # the question rests on a name no source mentions: what the sources say of its neighbours is context
+            gap_of = {"kind": "name", "names": " or ".join(unknown)}
         if gap_of is not None:  # say so, and say it is not an answer (what was shown stays, cited, as context)
             gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, **gap_of).strip()
             yield from _deltas(" " + gap)
@@ -497,6 +505,29 @@ class Advisor:
         missing = max(self._salience(query, absent, vector), default=0.0) if absent else 0.0
         sentence = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
         return features(dense, coverage, heading, missing, sentence, withheld)
+
+    def unmentioned_names(self, query: str) -> list[str]:
+        """The words of the question that no document of the index holds and that its meaning rests on (salience at
+        least UNMENTIONED_SALIENCE), as the question wrote them: "has Mabwell out-licensed its ADCs?" over sources
+        that never mention Mabwell is not answered by other companies' ADC deals. A compound of words the index
+        holds ("AZ-CSPC") names what they name, and words of manner or address ("pls", "guys") weigh too little."""
+        lexical = self.store.lexical()
+        never = lexical.idf("\x00never-indexed")  # the idf of a term no chunk holds
+
+        def unseen(term: str) -> bool:
+            if lexical.idf(term) < never:
+                return False
+            parts = [t for part in term.split("-") for t in tokenize(part)] if "-" in term else []
+            return not parts or any(lexical.idf(t) >= never for t in parts)
+
+        terms = [t for t in dict.fromkeys(tokenize(query)) if unseen(t) and not t.isdigit()]
+        if not terms:
+            return []
+        vector = self.embedder.embed([query])[0]
+        salient = [t for t, s in zip(terms, self._salience(query, terms, vector), strict=True)
+                   if s >= UNMENTIONED_SALIENCE]
+        words = re.findall(r"[\w'’-]+", query)
+        return [next((w for w in words if term in tokenize(w)), term) for term in salient]
 
     def _salience(self, query: str, terms: list[str], vector: np.ndarray) -> list[float]:
         """How much the question's meaning rests on each term: 1 - the cosine similarity of the question (`vector`)

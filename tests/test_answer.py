@@ -155,6 +155,18 @@ def test_a_year_the_sources_never_mention_is_not_answered_by_their_other_years(a
     assert stated.covered and stated.route != "partial" and "December 2023" in stated.text
 
 
+def test_a_name_no_source_mentions_is_not_answered_by_its_neighbours(advisor: Advisor) -> None:
+    answer = advisor.ask("What did Mabwell relax for phase 1 studies?")
+    assert answer.citations and not answer.covered and answer.route == "partial"  # on topic, cited as context
+    assert answer.text.endswith("None of our sources mentions Mabwell, so the passages above are context, not an "
+                                "answer.")
+    assert advisor.unmentioned_names("What did Mabwell relax in Japan?") == ["Mabwell"]
+    # a compound of words the sources hold names what they name; a number is a figure, not a name
+    assert advisor.unmentioned_names("What did the AstraZeneca-CSPC deal pay upfront, $110m?") == []
+    stated = advisor.ask("What did Japan relax for phase 1 studies before global trials?")
+    assert stated.covered and stated.route != "partial"
+
+
 def test_another_companys_amount_is_not_an_answer(advisor: Advisor) -> None:
     # the sources state an upfront for AstraZeneca and CSPC, none for Pfizer and CSPC
     answer = advisor.ask("How much did Pfizer pay CSPC upfront?")
