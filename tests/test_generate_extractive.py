@@ -318,3 +318,19 @@ def test_a_sentence_that_leans_on_the_one_before_it_is_quoted_with_it() -> None:
     # a sentence that stands alone brings nothing before it
     alone = ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate("How do firms manage exposure?", [hit]).text
     assert "indispensable" not in alone
+
+
+def test_a_count_of_points_and_its_points_are_quoted_together_or_not_at_all() -> None:
+    text = ("## ADC trends\n\n"
+            "Meridian sees three trends in ADC licensing. First, targets are moving beyond HER2 towards B7-H3. "
+            "Second, bispecific ADC formats are attracting interest. Third, buyers want global randomised data.")
+    hit = _hit("adc", text)
+    answer = _verified(ExtractiveGenerator(lambda term: 1.0, max_sentences=2).generate(
+        "Which ADC formats are drawing interest from buyers?", [hit]), [hit])
+    # "Second, …" is read with the points before it and the sentence that counts them, never alone
+    assert answer.startswith("Meridian sees three trends in ADC licensing [1]. First, targets")
+    assert answer.index("First, targets") < answer.index("Second, bispecific")
+    # the count alone ("three trends.") is not quoted without its points
+    alone = ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate("How many ADC trends does Meridian see?",
+                                                                            [hit]).text
+    assert alone != "Meridian sees three trends in ADC licensing [1]."

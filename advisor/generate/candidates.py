@@ -145,11 +145,13 @@ def _previous_in_paragraph(cand: Candidate) -> tuple[int, int] | None:
     return spans[-1] if spans else None
 
 
-# a sentence that opens by pointing back at the one before it: "At the same time, …", "However, …", "This means …"
+# a sentence that opens by pointing back at the one before it: "At the same time, …", "However, …", "This means …",
+# or by taking up the points one before it counted ("First, …", "Second, …")
 _LEANS_BACK = re.compile(
     r"^(?:at the same time|however|but|yet|also|moreover|furthermore|in addition|still|even so|nevertheless|"
     r"meanwhile|by contrast|in contrast|on the other hand|instead|therefore|thus|hence|as a result|for this reason|"
-    r"otherwise|similarly|likewise|equally|this|these|that|those|such|it|they|the latter|the former)\b", re.I)
+    r"otherwise|similarly|likewise|equally|this|these|that|those|such|it|they|the latter|the former|"
+    r"first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth|fifth|finally|lastly)\b", re.I)
 
 
 def leans_back(sentence: str) -> bool:

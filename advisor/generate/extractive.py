@@ -72,6 +72,8 @@ _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
 _CONTRAST = re.compile(r"\b(instead|whereas|unlike|rather than|in contrast|by contrast|compared with|compared to|"
                        r"differs?|difference|changed?|changes|no longer|while|but|higher than|lower than|"
                        r"larger than|smaller than|more than|less than)\b", re.I)
+# the first of the points a sentence has counted, in prose: "… for four main reasons. First, equity …"
+_FIRST = re.compile(r"\W*first(?:ly)?\b", re.I)
 # what separates a list's cue from its first item, or one item from the next: white space and item markers
 _MARKERS = re.compile(r"(?m)^[ \t]*(?:[-*+•]|\d+[.)])[ \t]")
 # words that frame a comparison ("how do A and B compare"): no evidence sentence needs to contain them
@@ -580,8 +582,13 @@ def _favour_the_newest(candidates: list[Candidate]) -> None:
 
 
 def _announces(cand: Candidate) -> bool:
-    """A sentence that ends with a colon: it introduces what follows it."""
-    return cand.hit.chunk.text[cand.start:cand.end].rstrip(" *_").endswith(":")
+    """A sentence that introduces what follows it: it ends with a colon, or it counts what its paragraph then
+    enumerates ("… for four main reasons. First, equity …")."""
+    sentence = cand.hit.chunk.text[cand.start:cand.end]
+    if sentence.rstrip(" *_").endswith(":"):
+        return True
+    follow = paragraph_next(cand) if announced_count(sentence) else None
+    return follow is not None and bool(_FIRST.match(follow.hit.chunk.text[follow.start:follow.end]))
 
 
 def _names_any(text: str, nouns: tuple[str, ...]) -> bool:
