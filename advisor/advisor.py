@@ -55,10 +55,23 @@ _ANALYTIC_HINT = re.compile(r"\b(how many|number of|count|total|sum|average|mean
 _FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how come)\b|\b(it|its|they|them|their|"
                         r"that|those|this|these|he|she|the deal|the company)\b", re.I)
 
-# a word no source holds stops the answer when the question's meaning moves at least this much without it: above
-# every such word of the answerable dev questions (the most, 0.095: "PFS"), below the names no source holds
-# ("cadonilimab" 0.118, "Mabwell" 0.108); see `Advisor.unmentioned_names`
+# a name no source holds stops the answer when the question's meaning moves at least this much without it: above
+# every word no source holds in the answerable dev questions (the most, 0.095: "PFS"), below the names no source
+# holds in the unanswerable ones ("Mabwell" 0.108); see `Advisor.unmentioned_names`
 UNMENTIONED_SALIENCE = 0.1
+
+
+def _written_names(text: str) -> list[str]:
+    """The words of `text` written as names: capitalised after its sentences' first words, with a capital inside
+    ("AbbVie", "CSPC"), or of letters and digits ("ASC30")."""
+    out = []
+    for sentence in re.split(r"(?<=[.?!])\s+", text.strip()):
+        for i, word in enumerate(re.findall(r"[\w'’-]+", sentence)):
+            inner = any(c.isupper() for c in word[1:])
+            coded = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+            if inner or coded or (i > 0 and word[0].isupper()):
+                out.append(word)
+    return out
 
 
 def standalone_query(question: str, history: list[Turn]) -> str:
@@ -507,10 +520,12 @@ class Advisor:
         return features(dense, coverage, heading, missing, sentence, withheld)
 
     def unmentioned_names(self, query: str) -> list[str]:
-        """The words of the question that no document of the index holds and that its meaning rests on (salience at
-        least UNMENTIONED_SALIENCE), as the question wrote them: "has Mabwell out-licensed its ADCs?" over sources
-        that never mention Mabwell is not answered by other companies' ADC deals. A compound of words the index
-        holds ("AZ-CSPC") names what they name, and words of manner or address ("pls", "guys") weigh too little."""
+        """The names the question writes that no document of the index holds and that its meaning rests on
+        (salience at least UNMENTIONED_SALIENCE): "has Mabwell out-licensed its ADCs?" over sources that never
+        mention Mabwell is not answered by other companies' ADC deals. A name is written as one: capitalised after a
+        sentence's first word, capitals inside ("AbbVie"), or letters and digits ("ASC30"); an ordinary word the
+        sources phrase otherwise is not one. A compound of words the index holds ("AZ-CSPC") names what they name,
+        and a word of address ("Guys") weighs too little."""
         lexical = self.store.lexical()
         never = lexical.idf("\x00never-indexed")  # the idf of a term no chunk holds
 
@@ -520,14 +535,13 @@ class Advisor:
             parts = [t for part in term.split("-") for t in tokenize(part)] if "-" in term else []
             return not parts or any(lexical.idf(t) >= never for t in parts)
 
-        terms = [t for t in dict.fromkeys(tokenize(query)) if unseen(t) and not t.isdigit()]
-        if not terms:
+        names = {t: word for word in _written_names(query) for t in tokenize(word) if unseen(t) and not t.isdigit()}
+        if not names:
             return []
         vector = self.embedder.embed([query])[0]
-        salient = [t for t, s in zip(terms, self._salience(query, terms, vector), strict=True)
-                   if s >= UNMENTIONED_SALIENCE]
-        words = re.findall(r"[\w'’-]+", query)
-        return [next((w for w in words if term in tokenize(w)), term) for term in salient]
+        terms = list(names)
+        return [names[t] for t, s in zip(terms, self._salience(query, terms, vector), strict=True)
+                if s >= UNMENTIONED_SALIENCE]
 
     def _salience(self, query: str, terms: list[str], vector: np.ndarray) -> list[float]:
         """How much the question's meaning rests on each term: 1 - the cosine similarity of the question (`vector`)
