@@ -81,6 +81,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
         start -= 1
     token = text[start:dot].lower()
+    if start > 0 and text[start - 1].isalnum():
+        return False  # the end of a word with digits in it ("GLP-1s."), not an initial
     return token in _ABBREVIATIONS or bool(re.fullmatch(r"(?:[a-z]\.)*[a-z]", token))
 
 

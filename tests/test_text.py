@@ -37,3 +37,11 @@ def test_words_that_ask_for_recency_are_not_what_a_question_is_about() -> None:
     # "what's", "it's": the stopwords they are ("'s" goes before the stopword check)
     assert content_words("What's a NewCo, and where’s it heading? It's Hengrui's") == ["newco", "heading", "hengrui"]
     assert content_words("Which authority currently administers the rules?") == ["authority", "administers", "rules"]
+
+
+def test_a_word_with_digits_ends_its_sentence_where_an_initial_would_not() -> None:
+    text = ("Deals cluster in crowded classes such as GLP-1s. Third, the upfront was $110m. "
+            "The U.S. FDA and J. Smith agree.")
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Deals cluster in crowded classes such as GLP-1s.", "Third, the upfront was $110m.",
+        "The U.S. FDA and J. Smith agree."]
