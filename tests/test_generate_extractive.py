@@ -334,3 +334,31 @@ def test_a_count_of_points_and_its_points_are_quoted_together_or_not_at_all() ->
     alone = ExtractiveGenerator(lambda term: 1.0, max_sentences=1).generate("How many ADC trends does Meridian see?",
                                                                             [hit]).text
     assert alone != "Meridian sees three trends in ADC licensing [1]."
+
+
+def test_a_recommendation_list_the_chunker_cut_is_read_on_into_the_next_chunk() -> None:
+    first = ("## Trade secrets and know-how\n\nPractical know-how protections include:\n\n"
+             "- Schedules listing the know-how transferred, with limits on its use.\n"
+             "- Staged technology transfer tied to milestones rather than a single data dump.\n")
+    second = ("- Dispute resolution in a forum whose awards are enforceable in China, such as HKIAC arbitration.\n"
+              "- Non-solicitation clauses for key technical staff.\n\n"
+              "## Checklist for licensees\n\n1. Chain of title for every licensed patent family and its assignments.\n"
+              "2. Co-ownership terms for any jointly held patents.")
+    head = Chunk(chunk_id="ip#0", doc_id="ip", text=first, char_start=0, char_end=len(first),
+                 meta={"title": "IP", "audience": "public"}, section="Trade secrets and know-how")
+    tail = Chunk(chunk_id="ip#1", doc_id="ip", text=second, char_start=len(first),
+                 char_end=len(first) + len(second), meta={"title": "IP", "audience": "public"},
+                 section="Trade secrets and know-how")
+    hit = Hit(head, 1.0)
+    hit.heading_similarity, hit.sentence_similarity = 0.7, {}
+    generator = ExtractiveGenerator(lambda term: 1.0, max_sentences=3,
+                                    following=lambda chunk, n: [tail] if chunk is head else [])
+    draft = generator.generate("How do we protect know-how transferred to a partner?", [hit])
+    documents = {"ip": Document("ip", first + second, {"title": "IP", "audience": "public"})}
+    verifier = Verifier(draft.citations, documents)
+    for sentence in cited_sentences(draft.text):
+        verifier.add(sentence)
+    text = verifier.result().text
+    assert not verifier.result().dropped
+    assert text.index("Staged technology") < text.index("Dispute resolution") < text.index("Non-solicitation")
+    assert "Chain of title" not in text  # the list ends where the next section begins

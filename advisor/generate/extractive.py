@@ -434,8 +434,30 @@ class ExtractiveGenerator:
         items = [s for item in block.items for s in item
                  if len(_MARKERS.sub("", text[s[0]:s[1]]).split()) >= 3][:ADVICE_ITEMS]
         spans = ([block.cue] if block.cue else []) + items
-        return [Candidate(rank, hit, a, b, set(tokenize(text[a:b])), 0.0, 0.0, cue=block.cue if (a, b) != block.cue
-                          else None) for a, b in spans]
+        out = [Candidate(rank, hit, a, b, set(tokenize(text[a:b])), 0.0, 0.0,
+                         cue=block.cue if (a, b) != block.cue else None) for a, b in spans]
+        return out + self._list_continued(rank, hit, block, ADVICE_ITEMS - len(items))
+
+    def _list_continued(self, rank: int, hit: Hit, block: ListBlock, wanted: int) -> list[Candidate]:
+        """The items of a list that its chunk ends with, read on into the next chunk (the chunker cut it), up to
+        `wanted` of them."""
+        chunk = hit.chunk
+        end = block.spans()[-1][1]
+        if wanted <= 0 or self._following is None or chunk.text[end:].strip():
+            return []
+        covered = chunk.char_start + end
+        texts, sources = [], []
+        for source in self._following(chunk, 1):  # chunks may overlap: read on from where this one ended
+            texts.append((source.text, max(0, covered - source.char_start)))
+            sources.append(source)
+        out: list[Candidate] = []
+        for index, item in announced_items(texts, wanted):
+            source = sources[index]
+            if item.heading is not None or any(is_instruction(source.text[a:b]) for a, b in item.spans):
+                break  # a section, not a list item: the list ended with the chunk
+            out.extend(Candidate(rank, Hit(source, 0.0), a, b, set(tokenize(source.text[a:b])), 0.0, 0.0)
+                       for a, b in item.spans if len(_MARKERS.sub("", source.text[a:b]).split()) >= 3)
+        return out[:wanted]
 
     def _best_list(self, query: _Query, hits: list[Hit], best_coverage: float) -> list[Candidate]:
         """The enumeration that best answers a list question, cue and items together, or nothing.
