@@ -77,6 +77,13 @@ _NUMBER = re.compile(r"(?<![\w-])(?!" + _YEAR_PATTERN + r")\d[\d,.]*(?![\w-])|" 
 # ones are mostly targets and diseases (CD19, IL-23, PD-L1, COVID-19)
 _CODE = re.compile(r"\b[A-Z]{2,6}-?\d{3,5}[A-Z]?\b")
 _YEAR = re.compile(_YEAR_PATTERN)
+# a question answered yes or no ("is it true…", "did…", "was…"), an amount stated in one ("$50m", "300 million"),
+# and what makes the amount a payment
+_YES_NO = re.compile(r"^\W*(?:so,?\s+)?(?:is it (?:true|right|correct)|(?:did|was|were|does|do|has|have|had|is|are)\s)",
+                     re.I)
+_PAID = re.compile(r"\b(?:pa(?:y|id|ying|yments?)|receiv\w*|upfront|up-front|milestones?|royalt\w*|fees?|"
+                   r"price[ds]?|valu(?:ed|ation))\b", re.I)
+_AMOUNT = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?" + _UNITS + r"\b", re.I)
 _DATE = re.compile(_YEAR_PATTERN + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
                    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
 
@@ -93,8 +100,11 @@ def years_unmentioned(question: str, texts: Iterable[str]) -> list[str]:
 
 
 def asked_kind(question: str) -> Kind | None:
-    """The kind of value the question asks for, if it asks for one (money before number before date)."""
-    if _ASKS_MONEY.search(question) or (_NAMES_MONEY.search(question) and not _ASKS_WHO.search(question)):
+    """The kind of value the question asks for, if it asks for one (money before number before date). A yes-or-no
+    question that states an amount ("is it true Verdiva paid about $50m upfront?") asks for that amount too: only
+    a source stating it, right or wrong, answers."""
+    if _ASKS_MONEY.search(question) or (_NAMES_MONEY.search(question) and not _ASKS_WHO.search(question)) \
+            or (_YES_NO.search(question) and _AMOUNT.search(question) and _PAID.search(question)):
         return "money"
     if _ASKS_NUMBER.search(question) or (_NAMES_NUMBER.search(question) and not _ASKS_WHO.search(question)):
         return "number"

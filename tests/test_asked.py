@@ -30,6 +30,11 @@ from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject
     ("How should we handle MFN pricing risk when licensing Asian rights?", None),
     ("What did AstraZeneca agree with CSPC in 2025?", None),
     ("pre-revenue US biotech here, planning first-in-human next year. should we run it in australia?", None),
+    # a yes-or-no question stating a payment asks for it: only a source stating it confirms or denies
+    ("is it true Verdiva paid Sciwind about $50m upfront for ecnoglutide?", "money"),
+    ("Did AstraZeneca pay CSPC $110m upfront?", "money"),
+    ("Is Japan a good market for a 10m euro launch?", None),  # an amount, but no payment
+    ("Did the 2024 deals exceed 40bn in total?", None),
 ])
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
     assert asked_kind(question) == kind
