@@ -377,6 +377,17 @@ class ExtractiveGenerator:
                 chosen.extend(line for line in record_lines(best) if unseen(line, chosen))
         return worst
 
+    def _read_on(self, chunk: Chunk, offset: int, n: int) -> tuple[list[Chunk], list[tuple[str, int]]]:
+        """`chunk` and up to `n` chunks after it, each with the offset to read its text from: `offset` in `chunk`,
+        then wherever the previous one ended (chunks may overlap)."""
+        assert self._following is not None
+        sources, texts, covered = [chunk], [(chunk.text, offset)], chunk.char_start + offset
+        for source in self._following(chunk, n):
+            texts.append((source.text, max(0, covered - source.char_start)))
+            sources.append(source)
+            covered = max(covered, source.char_end)
+        return sources, texts
+
     def _announced(self, cue: Candidate) -> list[Candidate]:
         """When `cue` ends its chunk or section announcing an enumeration, what it announces, read on into the
         chunks after it: as many sections as it counts, each its heading and first sentence, or the bullet items
@@ -385,12 +396,7 @@ class ExtractiveGenerator:
         if self._following is None or not announces_elsewhere(chunk.text, (cue.start, cue.end)):
             return []
         wanted = announced_count(chunk.text[cue.start:cue.end]) or UNCOUNTED_ITEMS
-        sources, covered = [chunk], chunk.char_start + cue.end
-        texts = [(chunk.text, cue.end)]
-        for source in self._following(chunk, 2 * wanted):
-            texts.append((source.text, max(0, covered - source.char_start)))  # chunks may overlap: read on from
-            sources.append(source)                                             # where the previous one ended
-            covered = max(covered, source.char_end)
+        sources, texts = self._read_on(chunk, cue.end, 2 * wanted)
         out = []
         for index, item in announced_items(texts, wanted):
             source = sources[index]
@@ -445,11 +451,8 @@ class ExtractiveGenerator:
         end = block.spans()[-1][1]
         if wanted <= 0 or self._following is None or chunk.text[end:].strip():
             return []
-        covered = chunk.char_start + end
-        texts, sources = [], []
-        for source in self._following(chunk, 1):  # chunks may overlap: read on from where this one ended
-            texts.append((source.text, max(0, covered - source.char_start)))
-            sources.append(source)
+        sources, texts = self._read_on(chunk, end, 1)
+        sources, texts = sources[1:], texts[1:]  # the list's own chunk ends with it
         out: list[Candidate] = []
         for index, item in announced_items(texts, wanted):
             source = sources[index]
