@@ -59,19 +59,16 @@ _FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how co
 # every word no source holds in the answerable dev questions (the most, 0.095: "PFS"), below the names no source
 # holds in the unanswerable ones ("Mabwell" 0.108); see `Advisor.unmentioned_names`
 UNMENTIONED_SALIENCE = 0.1
+_CONTRACTION = re.compile(r"\w['’](?:d|m|re|ve|ll|t)$", re.I)
 
 
 def _written_names(text: str) -> list[str]:
-    """The words of `text` written as names: capitalised after its sentences' first words, with a capital inside
-    ("AbbVie", "CSPC"), or of letters and digits ("ASC30")."""
-    out = []
-    for sentence in re.split(r"(?<=[.?!])\s+", text.strip()):
-        for i, word in enumerate(re.findall(r"[\w'’-]+", sentence)):
-            inner = any(c.isupper() for c in word[1:])
-            coded = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
-            if inner or coded or (i > 0 and word[0].isupper()):
-                out.append(word)
-    return out
+    """The words of `text` that could be names: written with a capital ("AbbVie", "CSPC", and a sentence's first
+    word, which only the sources can tell from an ordinary one) or of letters and digits ("ASC30"), without a
+    possessive's "'s"; not a contraction ("We'd", "I'm"), which is grammar."""
+    words = (re.sub(r"['’]s$", "", word) for word in re.findall(r"[\w'’-]+", text))
+    return [word for word in words if not _CONTRACTION.search(word) and
+            (any(c.isupper() for c in word) or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word)))]
 
 
 def standalone_query(question: str, history: list[Turn]) -> str:
@@ -399,14 +396,21 @@ class Advisor:
                  timings["total_ms"])
         yield "answer", answer
 
-    @staticmethod
-    def _records_only(records: Answer, question: str, query: str, audience: Audience,
+    def _records_only(self, records: Answer, question: str, query: str, audience: Audience,
                       started: float) -> Iterator[tuple[str, object]]:
+        """The deal records' answer. The records hold every deal's names too: when the question rests on one they
+        never mention ("who licensed ASC30?"), the deals its other words match are context, and it says so."""
         records.question = question
         if query != question:
             records.notes.insert(0, f"read as: {query}")
+        unknown = self.unmentioned_names(query)
+        if unknown:
+            gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, kind="name",
+                                 names=" or ".join(unknown)).strip()
+            records.text = f"{records.text}\n\n{gap}"
+            records.covered, records.route = False, "partial"
         records.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1e3, 2)
-        log.info("answered route=analytics audience=%s citations=%d ms=%.1f", audience,
+        log.info("answered route=%s audience=%s citations=%d ms=%.1f", records.route, audience,
                  len(records.citations), records.timings_ms["total_ms"])
         yield "sources", records.sources
         yield from _deltas(records.text)
@@ -520,12 +524,14 @@ class Advisor:
         return features(dense, coverage, heading, missing, sentence, withheld)
 
     def unmentioned_names(self, query: str) -> list[str]:
-        """The names the question writes that no document of the index holds and that its meaning rests on
-        (salience at least UNMENTIONED_SALIENCE): "has Mabwell out-licensed its ADCs?" over sources that never
-        mention Mabwell is not answered by other companies' ADC deals. A name is written as one: capitalised after a
-        sentence's first word, capitals inside ("AbbVie"), or letters and digits ("ASC30"); an ordinary word the
-        sources phrase otherwise is not one. A compound of words the index holds ("AZ-CSPC") names what they name,
-        and a word of address ("Guys") weighs too little."""
+        """The names the question writes that no document of the index holds, when its meaning rests on them: the
+        question without all of them moves at least UNMENTIONED_SALIENCE from itself. "Has Mabwell out-licensed its
+        ADCs?" over sources that never mention Mabwell is not answered by other companies' ADC deals; nor is
+        "Ascletis has an oral GLP-1 called ASC30: who licensed it?" by the oral GLP-1s they do mention, though each
+        of its two names alone weighs less than both (`_written_names` says what may be a name; an ordinary word
+        the sources phrase otherwise is not one). A compound of words the index holds ("AZ-CSPC") names what they
+        name. The names given are those that weigh at least half the heaviest (a capitalised word of address,
+        "Guys", is not named)."""
         lexical = self.store.lexical()
         never = lexical.idf("\x00never-indexed")  # the idf of a term no chunk holds
 
@@ -540,16 +546,19 @@ class Advisor:
             return []
         vector = self.embedder.embed([query])[0]
         terms = list(names)
-        return [names[t] for t, s in zip(terms, self._salience(query, terms, vector), strict=True)
-                if s >= UNMENTIONED_SALIENCE]
+        *each, together = self._salience(query, [*([t] for t in terms), terms], vector)
+        if together < UNMENTIONED_SALIENCE:
+            return []
+        return [names[t] for t, s in zip(terms, each, strict=True) if s >= max(each) / 2]
 
-    def _salience(self, query: str, terms: list[str], vector: np.ndarray) -> list[float]:
-        """How much the question's meaning rests on each term: 1 - the cosine similarity of the question (`vector`)
-        with the question without the words that make that term. A name or a subject moves it far ("Kailera"
-        0.32); a word of manner or filler hardly at all ("apparently" 0.003), so a question is not refused for one
-        of those."""
+    def _salience(self, query: str, terms: list[str] | list[list[str]], vector: np.ndarray) -> list[float]:
+        """How much the question's meaning rests on each term (or each group of terms): 1 - the cosine similarity of
+        the question (`vector`) with the question without the words that make it. A name or a subject moves it far
+        ("Kailera" 0.32); a word of manner or filler hardly at all ("apparently" 0.003), so a question is not
+        refused for one of those."""
         words = re.findall(r"\S+", query)
-        variants = [" ".join(w for w in words if term not in tokenize(w)) for term in terms]
+        groups = [{term} if isinstance(term, str) else set(term) for term in terms]
+        variants = [" ".join(w for w in words if not group & set(tokenize(w))) for group in groups]
         base = np.asarray(vector, dtype=np.float32)
         return [max(0.0, 1.0 - float(np.asarray(v, dtype=np.float32) @ base)) for v in self.embedder.embed(variants)]
 
