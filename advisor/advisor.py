@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -361,7 +361,7 @@ class Advisor:
             answer.table, answer.chart = figures.table, figures.chart
             answer.route = "lookup+analytics"
         kind = asked_kind(query)
-        about = subject_of(query, self.analytics.parser().companies_named) if answer.citations and kind else None
+        about = subject_of(query, self._companies_in(query)) if answer.citations and kind else None
         gap_of: dict[str, str] | None = None
         if answer.citations and kind and not states(kind, answer.text, asked_fields(query, kind), about):
             gap_of = {"kind": kind}  # the sources are about the question but none states the value it asks for
@@ -395,6 +395,20 @@ class Advisor:
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
         yield "answer", answer
+
+    def _companies_in(self, query: str) -> Callable[[str], set[str]]:
+        """The companies a text names; for the question itself, with those it means by one word of their name
+        ("Simcere" for Simcere Zaiming) when the sources use that word about as rarely as the name's rarest other
+        word: a place a company is named after ("Shanghai") is written far more often than the company."""
+        parser, lexical = self.analytics.parser(), self.store.lexical()
+
+        def distinctive(word: str, company: str) -> bool:
+            own = tokenize(word)
+            others = [t for t in tokenize(company) if t not in own]
+            return len(own) == 1 and (not others or lexical.idf(own[0]) >= max(map(lexical.idf, others)) - 1.0)
+
+        meant = parser.companies_meant(query, distinctive)
+        return lambda text: meant if text == query else parser.companies_named(text)
 
     def _records_only(self, records: Answer, question: str, query: str, audience: Audience,
                       started: float) -> Iterator[tuple[str, object]]:

@@ -102,6 +102,17 @@ def test_subsidiary_and_ambiguous_names_are_explained(parser: QuestionParser) ->
     assert not any("Biohaven" in n for n in unknown.notes)  # the same words for unknown and internal-only names
 
 
+def test_one_word_of_a_longer_name_means_that_company_when_it_stands_for_it(parser: QuestionParser) -> None:
+    question = "How much did AbbVie pay Simcere upfront for SIM0500?"
+    assert parser.companies_named(question) == {"AbbVie"}  # the records write Simcere Zaiming
+    assert parser.companies_meant(question) == {"AbbVie", "Simcere Zaiming"}
+    assert parser.companies.holding("Simcere") == {"Simcere Zaiming"}
+    # a word the caller does not take for the company (a place it is named after) means nothing
+    assert parser.companies_meant(question, lambda word, company: word != "Simcere") == {"AbbVie"}
+    # a word no company's name holds, or a month, is no company
+    assert parser.companies_meant("What did Meridian advise in March about Pfizer?") == {"Pfizer"}
+
+
 def test_common_words_are_not_read_as_companies(parser: QuestionParser) -> None:
     query = parse(parser, "How many deals reached the summit of value, over $5bn?")
     assert query.filters.party.is_empty()

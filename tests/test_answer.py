@@ -13,6 +13,7 @@ from advisor.intent import question_parts
 from advisor.retrieve import Filters
 from advisor.retriever_lc import AdvisorRetriever
 from advisor.types import Answer
+from tests.conftest import DEALS_HEADER, write_article
 
 
 @pytest.fixture
@@ -198,6 +199,33 @@ def test_a_records_answer_says_when_the_question_names_what_no_record_holds(advi
     assert named.text.endswith("None of our sources mentions Mabwell, so the passages above are context, not an "
                                "answer.")
     assert "".join(str(v) for k, v in events if k == "delta") == named.text  # streamed as answered
+
+
+def test_one_word_of_a_companys_name_is_that_company_not_its_partners_other_deal(settings: Settings,
+                                                                                  tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    (root / "deals").mkdir(parents=True)
+    (root / "deals" / "deals.csv").write_text(
+        DEALS_HEADER
+        + "D7,2025-01-13,Lanterra Kexin,China,AbbVie,United States,option,LK-0500,bispecific antibody,oncology,"
+          "phase 1,Global ex-China,,,1055,,https://example.com/d7,\n"
+        + "D8,2025-06-30,RemeGen,China,AbbVie,United States,licence,RC148,bispecific antibody,oncology,phase 1,"
+          "Global ex-China,650,4950,5600,,https://example.com/d8,\n", encoding="utf-8")
+    (root / "deals" / "deals.csv.meta.yaml").write_text("audience: public\npublisher: Meridian deal tracker\n")
+    write_article(root, "abbvie-bispecifics", """
+        ## AbbVie's bispecific deals in China
+        AbbVie took an option on the Lanterra Kexin bispecific in January 2025, for a total of up to $1,055m.
+        AbbVie paid RemeGen $650m upfront for its bispecific in June 2025.
+        """)
+    advisor = Advisor.from_settings(settings)
+    assert advisor.ingest([root]).ok
+    # "Lanterra" is how a user writes Lanterra Kexin: RemeGen's upfront from AbbVie is not its upfront
+    answer = advisor.ask("How much did AbbVie pay Lanterra upfront for its bispecific?")
+    assert answer.citations and not answer.covered and answer.route == "partial", answer.text
+    assert answer.text.endswith("None of our sources states the amount you asked about, so the passages above are "
+                                "context, not an answer.")
+    stated = advisor.ask("How much did AbbVie pay RemeGen upfront for its bispecific?")
+    assert stated.covered and "$650m" in stated.text
 
 
 def test_another_companys_amount_is_not_an_answer(advisor: Advisor) -> None:

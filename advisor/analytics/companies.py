@@ -147,6 +147,13 @@ class Companies:
         names = split_party(raw)
         return self.resolve(names[0]) if names else raw
 
+    def holding(self, word: str) -> set[str]:
+        """The companies (canonical, parents resolved) whose name holds `word` as one of its words."""
+        key = tokens(word)
+        if len(key) != 1:
+            return set()
+        return {self.resolve(name) for name in self.names if key[0] in tokens(name)}
+
     def phrases(self) -> dict[tuple[str, ...], tuple[str, bool]]:
         """Token sequences a question may use for a company -> (canonical name, must be capitalised)."""
         out: dict[tuple[str, ...], tuple[str, bool]] = {}

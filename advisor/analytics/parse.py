@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from advisor.analytics import vocab
@@ -216,6 +217,20 @@ class QuestionParser:
     def companies_named(self, text: str) -> set[str]:
         """The companies of the deal records that a text names, resolved to canonical names (parents included)."""
         return {self.companies.resolve(m.value) for m in self.phrases.find(tokenize(text)) if m.kind == "company"}
+
+    def companies_meant(self, text: str, distinctive: Callable[[str, str], bool] = lambda word, company: True
+                        ) -> set[str]:
+        """The companies a text names (`companies_named`), and those it names by one word of a longer name that no
+        other company's name holds ("Simcere" for Simcere Zaiming), written as a name the records do not know, when
+        `distinctive(word, company)` says the word stands for that company (not a place it is named after)."""
+        tokens = tokenize(text)
+        known = self.phrases.find(tokens)
+        meant = {self.companies.resolve(m.value) for m in known if m.kind == "company"}
+        for m in self._unknown_companies(tokens, known, text):
+            holders = self.companies.holding(m.value) if m.kind == "company" else set()
+            if len(holders) == 1 and distinctive(m.value, next(iter(holders))):
+                meant |= holders
+        return meant
 
     # -- pieces ----------------------------------------------------------------------------------
     def _unknown_companies(self, tokens: list[Token], found: list[Mention], text: str = "") -> list[Mention]:
