@@ -46,7 +46,7 @@ _ASKS_DATE = re.compile(r"^\s*when(?:'s|’s|\s+(?:did|does|do|was|were|is|are|w
 _FIELDS: dict[Kind, dict[str, str]] = {
     "money": {"upfront": r"up[- ]?front", "milestone": r"milestone", "price": r"pric(?:e|es|ed|ing)\b",
               "fee": r"\bfees?\b", "revenue": r"revenues?|\bsales\b|turnover", "valuation": r"valu(?:ation|ed)",
-              "royalt": r"royalt"},
+              "royalt": r"royalt", "equity": r"\bequit(?:y|ies)\b|\bstakes?\b|\binvest(?:s|ed|ing|ment|ments)?\b"},
     "number": {"overall survival": r"overall survival|\bOS\b",
                "progression-free survival": r"progression[- ]free|\bPFS\b",
                "response rate": r"response rate|\bORR\b"},
@@ -115,7 +115,7 @@ def asked_kind(question: str) -> Kind | None:
 
 def asked_fields(question: str, kind: Kind = "money") -> list[str]:
     """What the question names of the value it asks for: kinds of money (upfront, milestone, price, fee, revenue,
-    valuation, royalty), an endpoint (overall survival…), what is counted ("count:patient"), what a rate is of
+    valuation, royalty, equity), an endpoint (overall survival…), what is counted ("count:patient"), what a rate is of
     ("of:royalt" for "what royalty rate…"), "takes effect"."""
     fields = [name for name, pattern in _FIELD_IN_QUESTION[kind].items() if pattern.search(question)]
     counted = _COUNTED.search(question) if kind == "number" else None

@@ -87,6 +87,12 @@ def test_which_money_a_question_names() -> None:
     assert asked_fields("What milestones are attached to the licence?") == ["milestone"]
     assert asked_fields("What were Akeso's total revenues in 2024?") == ["revenue"]
     assert asked_fields("How much did AstraZeneca pay CSPC?") == []
+    # money put into a company's equity is not the licence's upfront
+    question = "How much is Novartis putting into Argo's next equity round?"
+    assert asked_kind(question) == "money" and asked_fields(question) == ["equity"]
+    assert not states("money", "Novartis pays a reported $160m upfront to Argo [1].", asked_fields(question))
+    assert states("money", "Novartis invested $50m in Argo's Series C [1].", asked_fields(question))
+    assert states("money", "Hengrui received a $110m equity stake in the NewCo [2].", ["equity"])
 
 
 def test_a_year_or_a_code_is_not_a_count() -> None:
