@@ -59,6 +59,12 @@ _FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|then|why|how co
 # every word no source holds in the answerable dev questions (the most, 0.095: "PFS"), below the names no source
 # holds in the unanswerable ones ("Mabwell" 0.108); see `Advisor.unmentioned_names`
 UNMENTIONED_SALIENCE = 0.1
+# a public question is about what only the internal documents hold when a sentence of the internal chunks nearest it
+# (WITHHELD_CHUNKS of them) is this much nearer it in meaning than any sentence of its public evidence: every
+# public dev question at least this far is about internal matters (fees, clients, win rates; the nearest answerable
+# one, 0.169, asks for a list the records give); its public neighbours are then no answer, and it is not answered
+WITHHELD_MARGIN = 0.2
+WITHHELD_CHUNKS = 3
 _CONTRACTION = re.compile(r"\w['’](?:d|m|re|ve|ll|t)$", re.I)
 
 
@@ -300,7 +306,8 @@ class Advisor:
         if query != question:
             answer.notes.append(f"read as: {query}")
         shown: list[str] = []
-        covered = bool(draft.citations) and evidence >= self.gate.threshold
+        covered = bool(draft.citations) and evidence >= self.gate.threshold \
+            and not (audience == "public" and self.gate.semantic and self._held_internally(vector, hits))
         # before any text: the documents the answer draws on (the final `answer` lists those it cites)
         yield "sources", ([*_sources(draft.citations), *(records.sources if records is not None else [])]
                           if covered else [])
@@ -536,6 +543,18 @@ class Advisor:
         missing = max(self._salience(query, absent, vector), default=0.0) if absent else 0.0
         sentence = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
         return features(dense, coverage, heading, missing, sentence, withheld)
+
+    def _held_internally(self, vector: np.ndarray, hits: list[Hit]) -> bool:
+        """Whether a public question asks what only the internal documents hold: a sentence of the internal chunks
+        nearest it is WITHHELD_MARGIN nearer it than any sentence of its public evidence (after `read_sections`).
+        "How much do you charge for a Japan market entry assessment?" finds the rate card's line; its public
+        neighbours on entering Japan are no answer to it. Nothing internal is shown or said: the public answer is
+        the plain "our sources don't cover this"."""
+        public = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
+        chunks = self.store.catalog.iter_chunks(self.retriever.nearest_withheld(vector, WITHHELD_CHUNKS))
+        texts = [text for chunk in chunks for _, text in quotable(chunk.text)]
+        internal = max(self.texts.similarities(vector, texts), default=0.0) if texts else 0.0
+        return internal - public >= WITHHELD_MARGIN
 
     def unmentioned_names(self, query: str) -> list[str]:
         """The names the question writes that no document of the index holds, when its meaning rests on them: the

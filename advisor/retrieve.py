@@ -141,7 +141,9 @@ class HybridRetriever:
         self._table: _Table | None = None
         self._vectors: np.ndarray | None = None
         self._vectors_generation = -1
-        self._withheld_rows: tuple[int, np.ndarray] = (-1, np.zeros((0, 0), dtype=np.float32))
+        # the internal chunks' row numbers and vectors, copied once per index generation
+        self._withheld_rows: tuple[int, np.ndarray, np.ndarray] = (-1, np.zeros(0, dtype=np.int64),
+                                                                   np.zeros((0, 0), dtype=np.float32))
 
     def _rows(self) -> _Table:
         lexical = self.store.lexical()
@@ -216,16 +218,30 @@ class HybridRetriever:
 
     def _withheld(self, vector: np.ndarray, table: _Table) -> float:
         """The question's best cosine similarity with a chunk a public caller may not see (0.0 when there is none):
-        a question nearer the internal documents than any public one is about what they hold. Read from the vectors
-        held in memory, or one filtered query above the size cap."""
+        a question nearer the internal documents than any public one is about what they hold."""
+        nearest = self._nearest_withheld(vector, table, 1)
+        return nearest[0][1] if nearest else 0.0
+
+    def _nearest_withheld(self, vector: np.ndarray, table: _Table, n: int) -> list[tuple[str, float]]:
+        """The `n` chunks a public caller may not see that are nearest the question (chunk id, cosine similarity),
+        from the vectors held in memory, or one filtered query above the size cap."""
         matrix = self._matrix(table)
         if matrix is None:
-            found = self.store.vectors.query(vector, 1, where={"audience": {"$ne": "public"}})
-            return found[0][1] if found else 0.0
-        if self._withheld_rows[0] != table.generation:  # the internal rows, copied once per index generation
-            self._withheld_rows = (table.generation, matrix[np.flatnonzero(~table.public)])
-        rows = self._withheld_rows[1]
-        return float((rows @ np.asarray(vector, dtype=np.float32)).max()) if len(rows) else 0.0
+            return self.store.vectors.query(vector, n, where={"audience": {"$ne": "public"}})
+        if self._withheld_rows[0] != table.generation:
+            rows = np.flatnonzero(~table.public)
+            self._withheld_rows = (table.generation, rows, matrix[rows])
+        _, rows, vectors = self._withheld_rows
+        if not len(rows):
+            return []
+        sims = vectors @ np.asarray(vector, dtype=np.float32)
+        top = np.argsort(-sims)[:n]
+        return [(table.ids[rows[i]], float(sims[i])) for i in top]
+
+    def nearest_withheld(self, vector: np.ndarray, n: int) -> list[str]:
+        """The ids of the `n` chunks a public caller may not see nearest the question's vector. For a check made on
+        the public answer's behalf only: what they say is never shown to the public."""
+        return [cid for cid, _ in self._nearest_withheld(vector, self._rows(), n)]
 
     def following(self, chunk: Chunk, n: int) -> list[Chunk]:
         """Up to `n` chunks that follow `chunk` in its document, for whoever was allowed to see `chunk`.

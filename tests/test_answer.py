@@ -269,6 +269,10 @@ def test_a_public_question_nearer_an_internal_document_reads_how_much_nearer(adv
         assert all(h.chunk.meta["audience"] == "public" for h in hits)
         assert timings["top_withheld_similarity"] == pytest.approx(internal_best, abs=1e-4)
         assert timings["top_withheld_similarity"] > timings["top_dense_similarity"]  # the fee playbook is nearer
+        nearest = retriever.nearest_withheld(vector, 2)  # the chunks the internal-matter check reads
+        assert nearest and nearest[0].startswith("fee-playbook")
+        assert all(advisor.store.catalog.document(cid.split("#")[0]).meta["audience"] != "public"  # type: ignore
+                   for cid in nearest)
     features = advisor.evidence_features(question, hits, 0.5, dict(timings), vector, semantic=True)
     assert features["withheld"] == pytest.approx(timings["top_withheld_similarity"] - timings["top_dense_similarity"])
     internal: dict[str, float] = {}

@@ -102,3 +102,18 @@ def test_a_question_leaning_on_the_conversation_without_a_pronoun_is_read_with_i
     # a new subject the sources lack stays refused: the conversation's sources do not answer it
     moon = advisor.ask("Which volcano erupted on the far side of the moon?", history=history)
     assert not moon.covered and not any(n.startswith("read as") for n in moon.notes)
+
+
+def test_a_public_question_about_what_only_internal_documents_hold_is_not_answered(advisor: Advisor) -> None:
+    question = "how much do you charge for a japan market entry assessment and how long does it take?"
+    public = advisor.ask(question, audience="public")
+    # the public sources on entering Japan are near it too, but are no answer to the firm's own price
+    assert not public.covered and public.route == "no_coverage" and not public.citations and not public.sources
+    assert "85,000" not in public.text and "rate card" not in public.text.lower()
+    internal = advisor.ask(question, audience="internal")
+    assert internal.covered and "85,000" in internal.text
+    # a public question on the subject the public sources hold is answered as before
+    answered = advisor.ask("Should a small US biotech license its drug to a Japanese partner or launch in Japan "
+                           "itself?", audience="public")
+    assert answered.covered and answered.citations
+
