@@ -77,6 +77,19 @@ def _written_names(text: str) -> list[str]:
             (any(c.isupper() for c in word) or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word)))]
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9$%.,'’/&+-]*")
+
+
+def latin_reading(text: str) -> str | None:
+    """The Latin-script words of a text written mostly in another script (at least half its letters beyond Latin
+    Extended: Japanese, Chinese, Korean…), the names and codes an English embedder can read; None for a text mostly
+    in the Latin script, or with no such word."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or sum(1 for c in letters if ord(c) > 0x24F) * 2 < len(letters):
+        return None
+    return " ".join(_LATIN_WORD.findall(text)) or None
+
+
 def standalone_query(question: str, history: list[Turn]) -> str:
     """Condense a follow-up into a standalone query (rule-based: an LLM condenser can replace it).
 
@@ -473,12 +486,26 @@ class Advisor:
         timings["conversation_ms"] = sum(v for k, v in mine.items() if k.endswith("_ms"))
         return (merged, hits, score) if score >= self.gate.threshold else None
 
+    def _embed_question(self, texts: list[str]) -> np.ndarray:
+        """The vectors of a question (`texts[0]`) and its asks, in one model call. An embedder that reads the Latin
+        script only (`settings.embedder_latin_only`: the packaged all-MiniLM-L6-v2 is English) reads a question
+        written mostly in another script by its Latin words as well: the question's vector is the normalised sum of
+        the two readings. "武田薬品はHUTCHMEDのフルキンチニブ（fruquintinib）の…" keeps what the model makes of the
+        Japanese and gains "HUTCHMED fruquintinib"."""
+        latin = latin_reading(texts[0]) if self.settings.embedder_latin_only else None
+        vectors = self.embedder.embed([*texts, latin] if latin else texts)
+        if latin:
+            both = np.asarray(vectors[0] + vectors[-1], dtype=np.float32)
+            vectors = vectors[:-1]
+            vectors[0] = both / max(float(np.linalg.norm(both)), 1e-12)
+        return vectors
+
     def _retrieve(self, query: str, active: Filters, timings: dict[str, float]) -> tuple[list[Hit], np.ndarray]:
         """The hits for a question, and the question's vector; a compound question's asks each retrieve too
         (the question and its asks are embedded in one model call)."""
         asks = question_parts(query)
         started = time.perf_counter()
-        vectors = self.embedder.embed([query] if len(asks) == 1 else [query, *asks])
+        vectors = self._embed_question([query] if len(asks) == 1 else [query, *asks])
         timings["embed_ms"] = (time.perf_counter() - started) * 1e3
         self.shapes.note(query, vectors[0])
         if len(asks) == 1:
@@ -494,7 +521,7 @@ class Advisor:
         if not query:
             raise InputError("query is empty: say what to look for")
         active = self._filters(audience, filters)
-        vector = self.embedder.embed([query])[0]
+        vector = self._embed_question([query])[0]
         return self.retriever.search(query, active, k or self.settings.top_k, {}, vector=vector)
 
     def deals(self, question: str, *, audience: Audience = "public") -> dict[str, Any] | None:

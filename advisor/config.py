@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # sentence-transformers model directory); "hash" is the deterministic fake for tests.
     embedder: Literal["minilm", "hash"] = "minilm"
     embedder_path: Path | None = None
+    # the embedder reads the Latin script only (the packaged all-MiniLM-L6-v2 is English): a question written mostly
+    # in another script is also read by its Latin words (names, codes). False for a multilingual embedder_path
+    embedder_latin_only: bool = True
     # "onnx" runs the embedder with ONNX Runtime (same vectors, less CPU), exported once into embedder_cache
     # (default ~/.cache/advisor, shared by every data dir); PyTorch when the export is not possible. "torch": PyTorch
     embedder_runtime: Literal["onnx", "torch"] = "onnx"

@@ -42,10 +42,11 @@ SPLITS = ("dev", "test", "new_user", "fresh_dev", "regressions")
 NEW_USER_PREFIX = "nu-"
 FRESH_DEV_PREFIX = "fd-"
 FRESH_REFUSAL_PREFIX = "fr-"  # sets/fresh_refusal.jsonl, a second development set read as the fresh_dev split
+FRESH_CJK_PREFIX = "fc-"  # sets/fresh_cjk.jsonl, questions in Japanese, Chinese and Korean, read the same way
 REGRESSION_PREFIX = "reg-"
 # the splits that are a set of their own, by id prefix
 SET_SPLITS = {NEW_USER_PREFIX: "new_user", FRESH_DEV_PREFIX: "fresh_dev", FRESH_REFUSAL_PREFIX: "fresh_dev",
-              REGRESSION_PREFIX: "regressions"}
+              FRESH_CJK_PREFIX: "fresh_dev", REGRESSION_PREFIX: "regressions"}
 # metrics averaged over the questions where they are defined, in report order
 MEAN_METRICS = ("recall@5", "recall@10", "mrr", "ndcg@10", "correct", "fact_recall", "citation_precision",
                 "citation_recall", "passed", "answer_words", "false_refusal", "fragment_rate", "restatement_rate",

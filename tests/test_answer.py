@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from advisor.advisor import Advisor, InputError
@@ -281,4 +282,23 @@ def test_a_public_question_nearer_an_internal_document_reads_how_much_nearer(adv
     assert advisor.evidence_features(question, hits, 0.5, internal, vector, semantic=True)["withheld"] == 0.0
     # what the caller is shown never carries it
     assert not {"top_withheld_similarity", "top_dense_similarity"} & set(advisor.ask(question).timings_ms)
+
+
+def test_a_question_mostly_in_another_script_is_read_by_its_latin_words_too(settings: Settings,
+                                                                            advisor: Advisor) -> None:
+    from advisor.advisor import latin_reading
+
+    question = "武田薬品はHUTCHMEDのフルキンチニブ（fruquintinib）の権利取得で前払い金をいくら支払いましたか？"
+    assert latin_reading(question) == "HUTCHMED fruquintinib"
+    assert latin_reading("What did AstraZeneca pay CSPC? 阿斯利康") is None  # mostly Latin: read as written
+    assert latin_reading("東京の天気は？") is None  # no Latin word to add
+    full, names = advisor.embedder.embed([question, "HUTCHMED fruquintinib"])
+    both = (full + names) / np.linalg.norm(full + names)
+    assert np.allclose(advisor._embed_question([question])[0], both, atol=1e-5)
+    english = "What did AstraZeneca agree with CSPC in 2025?"
+    assert np.allclose(advisor._embed_question([english])[0], advisor.embedder.embed([english])[0])
+    # a multilingual embedder reads every script: the setting turns the Latin reading off
+    multilingual = Advisor(settings.model_copy(update={"embedder_latin_only": False}), store=advisor.store,
+                           embedder=advisor.embedder)
+    assert np.allclose(multilingual._embed_question([question])[0], full)
 
