@@ -19,7 +19,7 @@ from advisor.analytics import DealAnalytics, DealFilters, Side
 from advisor.analytics.query import DealQuery
 from advisor.analytics.render import render_answer
 from advisor.analytics.vocab import DEAL_TYPES, MODALITIES, STAGES, THERAPY_AREAS
-from advisor.asked import Kind, asked_fields, asked_kind, states, subject_of, years_unmentioned
+from advisor.asked import Kind, asked_fields, asked_kind, names_person, states, subject_of, years_unmentioned
 from advisor.cite import CitedSentence, Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
@@ -383,7 +383,9 @@ class Advisor:
         kind = asked_kind(query)
         about = subject_of(query, self._companies_in(query)) if answer.citations and kind else None
         gap_of: dict[str, str] | None = None
-        if answer.citations and kind and not states(kind, answer.text, asked_fields(query, kind), about):
+        if answer.citations and kind and not (
+                names_person(query, answer.text, self._company_or_country) if kind == "person"
+                else states(kind, answer.text, asked_fields(query, kind), about)):
             gap_of = {"kind": kind}  # the sources are about the question but none states the value it asks for
         elif answer.citations and (unmentioned := years_unmentioned(
                 query, map(_read_as, hits[:self.extractive.max_hits]))):
@@ -415,6 +417,11 @@ class Advisor:
                  answer.route, audience, len(hits), len(answer.citations), evidence, answer.covered,
                  timings["total_ms"])
         yield "answer", answer
+
+    def _company_or_country(self, name: str) -> bool:
+        """Whether a capitalised name is a company the records know or a country (not a person)."""
+        return bool(self.analytics.parser().companies_named(name)) or any(
+            country.lower() in name.lower() for country in COUNTRIES)
 
     def _companies_in(self, query: str) -> Callable[[str], set[str]]:
         """The companies a text names; for the question itself, with those it means by one word of their name

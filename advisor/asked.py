@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Literal
 
-from advisor.text import sentence_spans
+from advisor.text import STOPWORDS, sentence_spans
 
-Kind = Literal["money", "number", "date"]
+Kind = Literal["money", "number", "date", "person"]
 
 _ASKS_MONEY = re.compile(
     r"\b(how much (?:\w+ ){0,6}?(?:pay|paid|cost|worth|spen[dt]|upfront|receiv\w*|raise[sd]?|charg\w*|invest\w*|"
@@ -40,6 +40,15 @@ _NAMES_NUMBER = re.compile(r"\b(hazard ratio|response rate)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when(?:'s|’s|\s+(?:did|does|do|was|were|is|are|will|would|has|have|had|can|could|"
                         r"should|might|may))\b|"
                         r"\b(on what (?:exact )?date|what (?:exact )?date|which date|by what date)\b", re.I)
+
+# "who is the CEO of…", "who took over as president…": a question that asks who holds a role asks for a person
+_ROLE = (r"ceo|cfo|cso|cmo|coo|chief (?:executive|financial|scientific|medical|operating|business) officer|"
+         r"president|chair(?:man|woman|person)?|founder|head|director|general manager")
+_ASKS_PERSON = re.compile(rf"^\W*who(?:'s|’s)?\b[^?]*?\b({_ROLE})\b", re.I)
+# a person's name as written: two or three capitalised words ("Leon Wang", "Jean-Luc Martin")
+_PERSON = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?(?:\s+[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?){1,2}\b")
+_MONTHS = frozenset("january february march april may june july august september october november december "
+                    "monday tuesday wednesday thursday friday saturday sunday".split())
 
 # what a question names of the value it asks for: an answer must state a value of *that* kind, in the same
 # clause (the money of that kind, the endpoint's figure, the date something takes effect)
@@ -110,7 +119,33 @@ def asked_kind(question: str) -> Kind | None:
         return "number"
     if _ASKS_DATE.search(question):
         return "date"
+    if _ASKS_PERSON.search(question):
+        return "person"
     return None
+
+
+def names_person(question: str, text: str, is_other: Callable[[str], bool]) -> bool:
+    """Whether `text` answers a question that asks who holds a role (`asked_kind` "person"): a sentence that names
+    the role also names a person the question does not. "Who took over as president of AstraZeneca China after
+    Leon Wang was detained?" is not answered by the sentence that calls Leon Wang its president. A person is two or
+    three capitalised words, none of them a month or a word that opens a sentence, that `is_other` does not take
+    for a company or a country."""
+    role = _ASKS_PERSON.search(question)
+    if role is None:
+        return True
+    named = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    wanted = re.compile(rf"\b{re.escape(role.group(1))}", re.I)
+    text = re.sub(r"\[\d+(?:,\s*\d+)*\]", "", text)
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        if not wanted.search(sentence):
+            continue
+        for found in _PERSON.finditer(sentence):
+            words = found.group(0).split()
+            if not any(w.lower() in named or w.lower() in _MONTHS or w.lower() in STOPWORDS for w in words) \
+                    and not is_other(found.group(0)):
+                return True
+    return False
 
 
 def asked_fields(question: str, kind: Kind = "money") -> list[str]:

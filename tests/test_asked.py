@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject_of, years_unmentioned
+from advisor.asked import asked_fields, asked_kind, asset_codes, names_person, states, subject_of, years_unmentioned
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -35,6 +35,11 @@ from advisor.asked import asked_fields, asked_kind, asset_codes, states, subject
     ("Did AstraZeneca pay CSPC $110m upfront?", "money"),
     ("Is Japan a good market for a 10m euro launch?", None),  # an amount, but no payment
     ("Did the 2024 deals exceed 40bn in total?", None),
+    # who holds a role asks for a person; who led a financing, or a question naming the asker's CEO, does not
+    ("Who is the CEO of Kailera Therapeutics?", "person"),
+    ("who took over as president of the China business after the investigation?", "person"),
+    ("Who led the NewCo's launch financing?", None),
+    ("Our CEO wants to de-risk from China: how do we diversify?", None),
 ])
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
     assert asked_kind(question) == kind
@@ -183,3 +188,25 @@ def test_a_question_naming_its_drug_is_not_answered_by_another_deal_of_one_party
     assert about("BB-1701 carried $50m upfront [1].")
     assert about("Bliss–BioNTech deal value: upfront $20m [2].")  # the deal's own line names both parties
     assert not about("BioNTech paid $650m upfront for another bispecific [3].")  # one party, no code
+
+
+def test_who_holds_a_role_is_answered_by_a_person_the_question_does_not_name() -> None:
+    def company_or_country(name: str) -> bool:
+        return "AstraZeneca" in name or "China" in name
+
+    text = ("Leon Wang, AstraZeneca's executive vice-president and the president of AstraZeneca China, was under "
+            "investigation in October 2024 [1]. AstraZeneca's shares fell on the news [1].")
+    assert names_person("Who was the AstraZeneca China president that authorities investigated in 2024?", text,
+                        company_or_country)
+    # the sentence that names the role names only the person the question already names
+    assert not names_person("Who took over as president of AstraZeneca China after Leon Wang was detained?", text,
+                            company_or_country)
+    # no sentence names the role at all
+    assert not names_person("Who is the CEO of Kailera Therapeutics?",
+                            "Kailera Therapeutics launched in May 2024 with $400m [2].", company_or_country)
+    # a company, a country or a month beside the role is no person
+    assert not names_person("Who is the president of the new company?",
+                            "In October 2024 the president of AstraZeneca China resigned [1].", company_or_country)
+    assert names_person("Who is the president of the new company?",
+                        "Maria Chen became its president in October 2024 [1].", company_or_country)
+

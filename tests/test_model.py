@@ -117,3 +117,12 @@ def test_a_public_question_about_what_only_internal_documents_hold_is_not_answer
                            "itself?", audience="public")
     assert answered.covered and answered.citations
 
+
+def test_who_holds_a_role_is_answered_only_by_a_person_the_question_does_not_name(advisor: Advisor) -> None:
+    named = advisor.ask("Who was the AstraZeneca China president that Chinese authorities investigated in 2024?")
+    assert named.covered and "Leon Wang" in named.text
+    successor = advisor.ask("Who took over as president of AstraZeneca China after Leon Wang was detained?")
+    assert successor.citations and not successor.covered and successor.route == "partial"
+    assert successor.text.endswith("None of our sources names the person you asked about, so the passages above are "
+                                   "context, not an answer.")
+
