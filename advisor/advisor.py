@@ -90,6 +90,11 @@ def latin_reading(text: str) -> str | None:
     return " ".join(_LATIN_WORD.findall(text)) or None
 
 
+def _best_sentence(hits: list[Hit]) -> float:
+    """The question's best similarity with a sentence of its first hits (after `Advisor.read_sections`)."""
+    return max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
+
+
 def standalone_query(question: str, history: list[Turn]) -> str:
     """Condense a follow-up into a standalone query (rule-based: an LLM condenser can replace it).
 
@@ -395,7 +400,7 @@ class Advisor:
             # the question rests on a name no source mentions: what the sources say of its neighbours is context
             gap_of = {"kind": "name", "names": " or ".join(unknown)}
         if gap_of is not None:  # say so, and say it is not an answer (what was shown stays, cited, as context)
-            gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, **gap_of).strip()
+            gap = self._not_an_answer(**gap_of)
             yield from _deltas(" " + gap)
             answer.text = f"{answer.text} {gap}"
             answer.covered = False
@@ -437,6 +442,10 @@ class Advisor:
         meant = parser.companies_meant(query, distinctive)
         return lambda text: meant if text == query else parser.companies_named(text)
 
+    def _not_an_answer(self, **gap: str) -> str:
+        """The sentence that ends an on-topic answer that is not an answer (`prompts/value_not_stated.j2`)."""
+        return prompts.render("value_not_stated.j2", self.settings.prompts_dir, **gap).strip()
+
     def _records_only(self, records: Answer, question: str, query: str, audience: Audience,
                       started: float) -> Iterator[tuple[str, object]]:
         """The deal records' answer. The records hold every deal's names too: when the question rests on one they
@@ -446,8 +455,7 @@ class Advisor:
             records.notes.insert(0, f"read as: {query}")
         unknown = self.unmentioned_names(query)
         if unknown:
-            gap = prompts.render("value_not_stated.j2", self.settings.prompts_dir, kind="name",
-                                 names=" or ".join(unknown)).strip()
+            gap = self._not_an_answer(kind="name", names=" or ".join(unknown))
             records.text = f"{records.text}\n\n{gap}"
             records.covered, records.route = False, "partial"
         records.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1e3, 2)
@@ -575,7 +583,7 @@ class Advisor:
         heading = max((h.heading_similarity or 0.0 for h in hits[:HEADING_HITS]), default=0.0)
         absent = self.extractive.missing_terms(query, hits[:HEADING_HITS])
         missing = max(self._salience(query, absent, vector), default=0.0) if absent else 0.0
-        sentence = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
+        sentence = _best_sentence(hits)
         return features(dense, coverage, heading, missing, sentence, withheld)
 
     def _held_internally(self, vector: np.ndarray, hits: list[Hit]) -> bool:
@@ -584,7 +592,7 @@ class Advisor:
         "How much do you charge for a Japan market entry assessment?" finds the rate card's line; its public
         neighbours on entering Japan are no answer to it. Nothing internal is shown or said: the public answer is
         the plain "our sources don't cover this"."""
-        public = max((s for h in hits[:HEADING_HITS] for s in (h.sentence_similarity or {}).values()), default=0.0)
+        public = _best_sentence(hits)
         chunks = self.store.catalog.iter_chunks(self.retriever.nearest_withheld(vector, WITHHELD_CHUNKS))
         texts = [text for chunk in chunks for _, text in quotable(chunk.text)]
         internal = max(self.texts.similarities(vector, texts), default=0.0) if texts else 0.0
