@@ -24,7 +24,7 @@ from advisor.cite import CitedSentence, Verifier, complete_sentences
 from advisor.config import Audience, Settings
 from advisor.embed import Embedder, make_embedder
 from advisor.gate import HEADING_HITS, INDEX_CALIBRATION, Gate, TextVectors, features, heading_text, load_gate
-from advisor.generate import Condenser, Generator, LLMError, make_generator
+from advisor.generate import Condenser, Generator, LLMError, Translator, make_generator
 from advisor.generate.candidates import quotable
 from advisor.generate.extractive import ExtractiveGenerator
 from advisor.index.lexical import tokenize
@@ -80,14 +80,17 @@ def _written_names(text: str) -> list[str]:
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9$%.,'’/&+-]*")
 
 
-def latin_reading(text: str) -> str | None:
-    """The Latin-script words of a text written mostly in another script (at least half its letters beyond Latin
-    Extended: Japanese, Chinese, Korean…), the names and codes an English embedder can read; None for a text mostly
-    in the Latin script, or with no such word."""
+def other_script(text: str) -> bool:
+    """Whether a text is written mostly in another script than the Latin one: at least half its letters beyond
+    Latin Extended (Japanese, Chinese, Korean…)."""
     letters = [c for c in text if c.isalpha()]
-    if not letters or sum(1 for c in letters if ord(c) > 0x24F) * 2 < len(letters):
-        return None
-    return " ".join(_LATIN_WORD.findall(text)) or None
+    return bool(letters) and sum(1 for c in letters if ord(c) > 0x24F) * 2 >= len(letters)
+
+
+def latin_reading(text: str) -> str | None:
+    """The Latin-script words of a text written mostly in another script, the names and codes an English embedder
+    can read; None for a text mostly in the Latin script, or with no such word."""
+    return " ".join(_LATIN_WORD.findall(text)) or None if other_script(text) else None
 
 
 def _best_sentence(hits: list[Hit]) -> float:
@@ -264,6 +267,21 @@ class Advisor:
                 return value
         raise RuntimeError("the answer pipeline ended without an answer")
 
+    def _in_english(self, question: str, timings: dict[str, float]) -> str:
+        """A question written mostly in another script, as the configured LLM reads it in English (whoever writes
+        the answer): the embedder, the evidence checks and the composer read English. The question itself when
+        there is no LLM, it is not ready or its reply is not usable; its Latin words are then read with it."""
+        if not (other_script(question) and isinstance(self.generator, Translator)):
+            return question
+        started = time.perf_counter()
+        try:
+            english = self.generator.translate(question)
+        except LLMError as exc:
+            log.info("reading the question in English failed, reading its Latin words: %s", exc)
+            english = None
+        timings["translate_ms"] = (time.perf_counter() - started) * 1e3
+        return english or question
+
     def _standalone(self, question: str, history: list[Turn], generator: Generator) -> str:
         """The rule-based rewrite decides whether the question leans on the conversation; an LLM, when it writes
         the answer, then writes the standalone query (the rule-based one stands when it fails or is not usable)."""
@@ -292,15 +310,18 @@ class Advisor:
         active = self._filters(audience, filters)
         generator = self.writer(audience, writer)
         timings: dict[str, float] = {}
-        query = self._standalone(question, history, generator)
-        if query != question:
+        english = self._in_english(question, timings)
+        query = self._standalone(english, history, generator)
+        if query != english:
             timings["condense_ms"] = (time.perf_counter() - started) * 1e3
+        # the names a question rests on are those it writes: a translation may spell them otherwise
+        written = latin_reading(question) or "" if english != question else query
         analytic = self._analytics_answer(query, active, generator)
         # no matching deal record: the articles may still answer, so retrieval gets its turn
         records = analytic if analytic is not None and analytic.citations else None
         reported = self._reported_elsewhere(query) if records is not None else None  # the query, parsed once
         if records is not None and reported is None:
-            yield from self._records_only(records, question, query, audience, started)
+            yield from self._records_only(records, question, query, written, audience, started)
             return
         hits, vector = self._retrieve(query, active, timings)
         if reported is not None:  # the records' figure follows: the articles' part is what the articles say
@@ -312,7 +333,7 @@ class Advisor:
         evidence = self.gate.score(self.evidence_features(query, hits, draft.coverage, timings, vector))
         if records is not None and reported is not None \
                 and not (evidence >= self.gate.threshold and self._states_a_figure(query, reported, hits)):
-            yield from self._records_only(records, question, query, audience, started)
+            yield from self._records_only(records, question, query, written, audience, started)
             return
         with_conversation = self._with_conversation(question, query, history, active, evidence, timings)
         if with_conversation is not None:  # the question alone finds no answer; read with the last one, it does
@@ -396,7 +417,7 @@ class Advisor:
                 query, map(_read_as, hits[:self.extractive.max_hits]))):
             # the question pins a year the sources never mention: their other years are context
             gap_of = {"kind": "year", "years": " or ".join(unmentioned)}
-        elif answer.citations and (unknown := self.unmentioned_names(query)):
+        elif answer.citations and (unknown := self.unmentioned_names(query, written)):
             # the question rests on a name no source mentions: what the sources say of its neighbours is context
             gap_of = {"kind": "name", "names": " or ".join(unknown)}
         if gap_of is not None:  # say so, and say it is not an answer (what was shown stays, cited, as context)
@@ -446,14 +467,14 @@ class Advisor:
         """The sentence that ends an on-topic answer that is not an answer (`prompts/value_not_stated.j2`)."""
         return prompts.render("value_not_stated.j2", self.settings.prompts_dir, **gap).strip()
 
-    def _records_only(self, records: Answer, question: str, query: str, audience: Audience,
+    def _records_only(self, records: Answer, question: str, query: str, written: str, audience: Audience,
                       started: float) -> Iterator[tuple[str, object]]:
         """The deal records' answer. The records hold every deal's names too: when the question rests on one they
         never mention ("who licensed ASC30?"), the deals its other words match are context, and it says so."""
         records.question = question
         if query != question:
             records.notes.insert(0, f"read as: {query}")
-        unknown = self.unmentioned_names(query)
+        unknown = self.unmentioned_names(query, written)
         if unknown:
             gap = self._not_an_answer(kind="name", names=" or ".join(unknown))
             records.text = f"{records.text}\n\n{gap}"
@@ -598,7 +619,7 @@ class Advisor:
         internal = max(self.texts.similarities(vector, texts), default=0.0) if texts else 0.0
         return internal - public >= WITHHELD_MARGIN
 
-    def unmentioned_names(self, query: str) -> list[str]:
+    def unmentioned_names(self, query: str, written: str | None = None) -> list[str]:
         """The names the question writes that no document of the index holds, when its meaning rests on them: the
         question without all of them moves at least UNMENTIONED_SALIENCE from itself. "Has Mabwell out-licensed its
         ADCs?" over sources that never mention Mabwell is not answered by other companies' ADC deals; nor is
@@ -606,7 +627,8 @@ class Advisor:
         of its two names alone weighs less than both (`_written_names` says what may be a name; an ordinary word
         the sources phrase otherwise is not one). A compound of words the index holds ("AZ-CSPC") names what they
         name. The names given are those that weigh at least half the heaviest (a capitalised word of address,
-        "Guys", is not named)."""
+        "Guys", is not named). The names are those `written` (default: the query) writes: a question read in English
+        rests on the names its writer wrote, not on a translation's spelling of them."""
         lexical = self.store.lexical()
         never = lexical.idf("\x00never-indexed")  # the idf of a term no chunk holds
 
@@ -616,7 +638,8 @@ class Advisor:
             parts = [t for part in term.split("-") for t in tokenize(part)] if "-" in term else []
             return not parts or any(lexical.idf(t) >= never for t in parts)
 
-        names = {t: word for word in _written_names(query) for t in tokenize(word) if unseen(t) and not t.isdigit()}
+        names = {t: word for word in _written_names(query if written is None else written) for t in tokenize(word)
+                 if unseen(t) and not t.isdigit()}
         if not names:
             return []
         vector = self.embedder.embed([query])[0]

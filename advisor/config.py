@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     llm_evidence_sentences: int = 6
     # rewrite a follow-up into a standalone query with the LLM (rule-based when off or no LLM)
     llm_condense: bool = True
+    # read a question written mostly in another script (Japanese, Chinese, Korean…) in English with the LLM, for
+    # every audience, when an LLM generator is configured and ready (the packaged embedder and the value checks
+    # read English; without it, or while the model is not ready, the question's Latin words are read with it)
+    llm_translate: bool = True
     # let the LLM propose a deal-analytics query (JSON checked against the DealQuery schema) when the rule
     # parser finds none; its prompt carries the schema (~2k tokens), so it is off by default on CPU
     llm_deal_queries: bool = False

@@ -63,7 +63,7 @@ def run_metadata(settings: Any, advisor: Any, args: argparse.Namespace, question
     }
 
 
-def build_systems(names: list[str], advisor: Any, cache_dir: Path) -> list[Any]:
+def build_systems(names: list[str], advisor: Any, cache_dir: Path, writer: str | None = None) -> list[Any]:
     from evals.system import AdvisorSystem
 
     systems: list[Any] = []
@@ -72,7 +72,7 @@ def build_systems(names: list[str], advisor: Any, cache_dir: Path) -> list[Any]:
         if name is None:
             raise SystemExit(f"unknown system {raw!r}: choose from advisor, baseline")
         if name == "advisor":
-            systems.append(AdvisorSystem(advisor))
+            systems.append(AdvisorSystem(advisor, writer=writer))  # type: ignore[arg-type]
         else:
             try:
                 from evals.baseline import baseline_for
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not args.skip_inhouse:
         meta.update(selection)
-        systems = build_systems(_csv(args.systems), advisor, cache_dir)
+        systems = build_systems(_csv(args.systems), advisor, cache_dir, args.writer)
         meta["systems"] = [s.name for s in systems]
         progress = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
         results["inhouse"] = runner.run_inhouse(systems, questions, markers=runner.load_markers(),
@@ -251,6 +251,8 @@ def parser() -> argparse.ArgumentParser:
                      help="how each suite's index gets its gate threshold: on up to 100 of the suite's questions "
                           "held apart from the sample (as `advisor calibrate --labelled`), or from its documents "
                           "alone (as `advisor calibrate`); a full-suite run has no questions to hold apart")
+    run.add_argument("--writer", choices=["llm", "extractive"], default=None,
+                     help="who writes the answers when ADVISOR_GENERATOR names a model (default: the model)")
     run.add_argument("--skip-inhouse", action="store_true", help="run only the public suites")
     run.add_argument("--set", default=str(REPO / "evals" / "sets" / "advisor_qa.jsonl"),
                      help="the in-house set (the dev and test splits)")

@@ -39,11 +39,12 @@ class System(Protocol):
 class AdvisorSystem:
     """Our pipeline, through its public API only."""
 
-    def __init__(self, advisor: Advisor, name: str = "advisor") -> None:
+    def __init__(self, advisor: Advisor, name: str = "advisor", writer: Writer | None = None) -> None:
         self.advisor = advisor
         self.name = name
-        # an eval of an LLM generator measures that generator for every audience, not the audience defaults
-        self.writer: Writer | None = "llm" if advisor.settings.generator != "extractive" else None
+        # an eval of an LLM generator measures that generator for every audience, not the audience defaults, unless
+        # it asks for a writer (extractive answers with the model configured: it reads other languages in English)
+        self.writer: Writer | None = writer or ("llm" if advisor.settings.generator != "extractive" else None)
 
     def retrieve(self, question: str, *, k: int, audience: Audience = "internal") -> list[Retrieved]:
         hits = self.advisor.retriever.search(question, Filters(audience=audience), k)

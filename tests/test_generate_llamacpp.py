@@ -84,6 +84,11 @@ def test_advisor_streams_a_verified_answer_from_the_model_process(settings: Sett
                    Turn(role="assistant", content=answer.text)]
         follow = advisor.ask("what about their upfront?", history=history, writer="llm")
         assert any(n.startswith("read as:") for n in follow.notes)
+        # a question in another script goes to the model process to be read in English (a 135M model may not
+        # manage: then it is read as written); either way a prospect's answer is quoted from the sources
+        japanese = advisor.ask("アストラゼネカ（AstraZeneca）はCSPCに契約一時金をいくら支払いましたか？")
+        assert japanese.timings_ms["translate_ms"] > 0 and japanese.writer == "extractive"
+        assert not japanese.citations or "CSPC" in japanese.text
     finally:
         advisor.close()
 

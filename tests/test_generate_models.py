@@ -9,7 +9,7 @@ import jinja2
 import pytest
 
 from advisor import models, prompts
-from advisor.generate.llm import answer_messages, clean_condensed, documents_from_citations
+from advisor.generate.llm import answer_messages, clean_condensed, clean_translation, documents_from_citations
 from advisor.models import ModelError, ModelSpec, Part
 from advisor.types import Citation
 
@@ -96,3 +96,12 @@ def test_condensed_replies_are_cleaned_or_refused() -> None:
         "How much did AZ pay upfront?"
     assert clean_condensed("", "what about it?") is None
     assert clean_condensed("x " * 400, "what about it?") is None
+
+
+def test_translated_replies_are_cleaned_or_refused() -> None:
+    question = "武田はHUTCHMEDにいくら支払いましたか？"
+    assert clean_translation('English question: "How much did Takeda pay HUTCHMED?"\nNote: …', question) == \
+        "How much did Takeda pay HUTCHMED?"
+    assert clean_translation("", question) is None
+    assert clean_translation("武田はHUTCHMEDにいくら支払いましたか？", question) is None  # not translated
+    assert clean_translation("Takeda " * 200, question) is None  # not a translation of a short question

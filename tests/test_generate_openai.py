@@ -286,3 +286,29 @@ def test_generate_without_streaming_reads_only_the_selected_evidence(llm_advisor
     for c in draft.citations:
         document = llm_advisor.store.catalog.document(c.doc_id)
         assert document is not None and document.text[c.char_start:c.char_end] == c.passage
+
+
+def test_a_question_in_another_script_is_read_in_english_by_the_llm(llm_advisor: Advisor, stub: Stub) -> None:
+    stub.reply("How much did AstraZeneca pay CSPC upfront?")  # the translate call; the answer is extractive
+    answer = llm_advisor.ask("アストラゼネカはCSPCに契約一時金をいくら支払いましたか？", writer="extractive")
+    assert len(stub.requests) == 1 and stub.requests[0]["stream"] is False
+    system, user = stub.requests[0]["messages"]
+    assert "translate" in system["content"] and "research desk" not in system["content"]
+    assert "アストラゼネカはCSPCに" in user["content"]
+    assert "read as: How much did AstraZeneca pay CSPC upfront?" in answer.notes
+    assert answer.covered and "$110m" in answer.text and answer.timings_ms["translate_ms"] > 0
+    # a question in English is not sent to be translated
+    before = len(stub.requests)
+    llm_advisor.ask("How much did AstraZeneca pay CSPC upfront?", writer="extractive")
+    assert len(stub.requests) == before
+
+
+def test_an_unusable_or_failed_translation_reads_the_question_as_written(llm_advisor: Advisor, stub: Stub) -> None:
+    question = "アストラゼネカ（AstraZeneca）とCSPCの提携の契約一時金はいくらですか？"
+    stub.reply("アストラゼネカとCSPCの提携の契約一時金はいくらですか")  # not English: not used
+    answer = llm_advisor.ask(question, writer="extractive")
+    assert not any(n.startswith("read as:") for n in answer.notes)
+    stub.reply("model overloaded", status=503)  # the model fails: the question is answered as written
+    failed = llm_advisor.ask(question, writer="extractive")
+    assert not any(n.startswith("read as:") for n in failed.notes)
+    assert answer.text == failed.text  # the same reading both times

@@ -49,6 +49,13 @@ class Condenser(Protocol):
         ...
 
 
+@runtime_checkable
+class Translator(Protocol):
+    def translate(self, question: str) -> str | None:
+        """A question written in another language, in English; None when it cannot."""
+        ...
+
+
 class ChatModel(Protocol):
     """A chat-completion backend: llama.cpp in process, an OpenAI-compatible endpoint, or a scripted fake."""
 
@@ -88,7 +95,7 @@ def make_generator(settings: Settings, extractive: ExtractiveGenerator) -> Gener
                           timeout=settings.llm_timeout_s)
     return LLMGenerator(chat, extractive, prompts_dir=settings.prompts_dir, max_tokens=settings.llm_max_tokens,
                         temperature=settings.llm_temperature, evidence_sentences=settings.llm_evidence_sentences,
-                        condense=settings.llm_condense)
+                        condense=settings.llm_condense, translate=settings.llm_translate)
 
 
 class LLMError(RuntimeError):

@@ -22,6 +22,7 @@ from advisor.types import Citation, Hit, Turn
 
 log = logging.getLogger(__name__)
 _CONDENSE_TOKENS = 64
+_TRANSLATE_TOKENS = 160
 
 
 def escape_passage(text: str) -> str:
@@ -75,12 +76,29 @@ def clean_condensed(reply: str, question: str) -> str | None:
     return line
 
 
+def translate_messages(question: str, prompts_dir: Path) -> list[dict[str, str]]:
+    return [{"role": "system", "content": prompts.render("translate_system.j2", prompts_dir)},
+            {"role": "user", "content": prompts.render("translate.j2", prompts_dir, question=question)}]
+
+
+def clean_translation(reply: str, question: str) -> str | None:
+    """The English question of a translate reply: its first line, unquoted; None when it is empty, still mostly in
+    another script, or far longer than a translation would be."""
+    line = next((x.strip() for x in reply.splitlines() if x.strip()), "")
+    line = re.sub(r"^(english question|question|translation)\s*:\s*", "", line, flags=re.I).strip().strip("\"'“”")
+    letters = [c for c in line if c.isalpha()]
+    if len(line.split()) < 2 or len(line) > max(300, 4 * len(question)) or \
+            sum(1 for c in letters if ord(c) > 0x24F) * 4 > len(letters):
+        return None
+    return line
+
+
 class LLMGenerator:
-    """Generator (and Condenser) backed by a ChatModel; see the module docstring."""
+    """Generator (and Condenser, and Translator) backed by a ChatModel; see the module docstring."""
 
     def __init__(self, chat: ChatModel, extractive: ExtractiveGenerator, *, prompts_dir: Path,
                  max_tokens: int = 320, temperature: float = 0.0, evidence_sentences: int = 6,
-                 condense: bool = True) -> None:
+                 condense: bool = True, translate: bool = True) -> None:
         self.chat = chat
         self.extractive = extractive
         self.prompts_dir = prompts_dir
@@ -88,6 +106,7 @@ class LLMGenerator:
         self.temperature = temperature
         self.evidence_sentences = evidence_sentences
         self.condense_enabled = condense
+        self.translate_enabled = translate
         self.max_sentences = extractive.max_sentences
 
     @property
@@ -138,6 +157,17 @@ class LLMGenerator:
         if condensed is None:
             log.info("condense reply not usable (%r); using the rule-based rewrite", reply[:120])
         return condensed
+
+
+    def translate(self, question: str) -> str | None:
+        if not self.translate_enabled:
+            return None
+        reply = "".join(self.chat.chat(translate_messages(question, self.prompts_dir),
+                                       max_tokens=_TRANSLATE_TOKENS, temperature=0.0, stream=False))
+        english = clean_translation(reply, question)
+        if english is None:
+            log.info("translate reply not usable (%r); reading the question's Latin words", reply[:120])
+        return english
 
 
 class ScriptedChat:
