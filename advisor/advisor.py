@@ -335,7 +335,7 @@ class Advisor:
                 and not (evidence >= self.gate.threshold and self._states_a_figure(query, reported, hits)):
             yield from self._records_only(records, question, query, written, audience, started)
             return
-        with_conversation = self._with_conversation(question, query, history, active, evidence, timings)
+        with_conversation = self._with_conversation(english, query, history, active, evidence, timings)
         if with_conversation is not None:  # the question alone finds no answer; read with the last one, it does
             query, hits, evidence = with_conversation
             t_gen = time.perf_counter()

@@ -16,8 +16,10 @@ the public suites: the threshold a suite's own questions call for ranged from 0.
 probes made from the documents predicted it). So when a few real questions are at hand, labelled answerable or
 not (`advisor calibrate --labelled FILE`, JSON lines `{"question": ..., "answerable": true}`), the threshold is
 chosen on them instead: the one with the best balanced accuracy of the pipeline's decision, as the packaged gate's
-was, unless the gate would then refuse more than `MAX_FALSE_REFUSAL` of the answerable ones; then the highest
-threshold that keeps within that budget (`calibrate_on_questions`). A wrong refusal leaves the user with nothing,
+was, unless the gate would then refuse more than `MAX_FALSE_REFUSAL` of answerable questions like them; then the
+highest threshold that keeps within that budget (`calibrate_on_questions`). The budget is kept with 95% confidence
+(`within_budget`): a few dozen labelled questions are a sample, and a threshold that refuses 5% of them refuses
+more of the next ones. A wrong refusal leaves the user with nothing,
 while a cited answer to a question the sources miss can be checked against its citations; balanced accuracy weighs
 the two alike, and on a corpus whose unanswerable questions read much like its answerable ones (a contract asked
 about a clause it lacks) it buys a little refusal recall with many refusals of answerable questions.
@@ -36,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import random
 import statistics
 from collections.abc import Sequence
@@ -57,7 +60,9 @@ MIN_WORDS = 8  # a sentence with fewer content words makes no question
 MIN_THRESHOLD, MAX_THRESHOLD = 0.05, 0.95
 MIN_PROBES = 5  # fewer answerable questions than this is no basis for a threshold
 MIN_LABELLED = 5  # labelled questions: at least this many of each kind
-MAX_FALSE_REFUSAL = 0.05  # the share of labelled answerable questions the gate may refuse
+MAX_FALSE_REFUSAL = 0.05  # the share of answerable questions the gate may refuse
+# ... on questions like the labelled ones, not only on those: kept with this confidence (`within_budget`)
+BUDGET_CONFIDENCE = 0.95
 _SYLLABLES = ("zor", "vel", "qua", "rin", "tex", "mol", "dra", "kin", "sup", "lox", "nav", "bri")
 
 
@@ -189,13 +194,35 @@ def best_threshold(scores: np.ndarray, y: np.ndarray, caught: np.ndarray | None 
     return top, plateau[len(plateau) // 2]
 
 
-def within_budget(scores: np.ndarray, y: np.ndarray, budget: float, caught: np.ndarray | None = None) -> float:
+def refusal_bound(refused: int, asked: int, confidence: float = BUDGET_CONFIDENCE) -> float:
+    """The one-sided upper confidence bound (Clopper–Pearson) of a refusal rate seen as `refused` of `asked`: the
+    rate at which seeing so few refusals would be no likelier than 1 - `confidence`. 0 of 84 reads as at most 3.5%
+    at 95%; 4 of 84, which looks like 4.8%, as at most 10.6%."""
+    if refused >= asked:
+        return 1.0
+
+    def at_most(rate: float) -> float:  # P(refused or fewer of `asked`) at this rate
+        return sum(math.comb(asked, i) * rate ** i * (1 - rate) ** (asked - i) for i in range(refused + 1))
+
+    low, high = refused / asked, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if at_most(middle) > 1 - confidence else (low, middle)
+    return high
+
+
+def within_budget(scores: np.ndarray, y: np.ndarray, budget: float, caught: np.ndarray | None = None,
+                  confidence: float = BUDGET_CONFIDENCE) -> float:
     """The highest threshold (0.01 grid) at which the gate itself refuses at most `budget` of the answerable
-    questions (those the pipeline does not refuse after the gate anyway, `caught`)."""
+    questions (those the pipeline does not refuse after the gate anyway, `caught`) with `confidence`: the rate it
+    refuses the labelled ones at is a sample's, and the threshold that keeps a sample of 84 within 5% refused 8.4%
+    of the next 214 (MultiHop-RAG, evals/README). A budget of 1 is always kept."""
     gated = (y == 1) & ~(caught if caught is not None else np.zeros(len(scores), bool))
     if not gated.any():
         return MIN_THRESHOLD
-    within = [t / 100 for t in range(1, 100) if float((scores[gated] < t / 100).mean()) <= budget]
+    kept = scores[gated]
+    within = [t / 100 for t in range(1, 100)
+              if budget >= 1.0 or refusal_bound(int((kept < t / 100).sum()), len(kept), confidence) <= budget]
     return max(within, default=MIN_THRESHOLD)
 
 
@@ -254,6 +281,7 @@ def calibrate_on_questions(advisor: Advisor, items: Sequence[dict[str, Any]], *,
         "dataset": f"{label}: {n_pos} answerable, {n_neg} not",
         "packaged_threshold": gate.threshold, "balanced_accuracy": round(accuracy, 4),
         "balanced_threshold": balanced, "max_false_refusal": max_false_refusal,
+        "budget_confidence": BUDGET_CONFIDENCE,
         "answerable_refused": round(float((~answered[y == 1]).mean()), 4),
         "unanswerable_refused": round(float((~answered[y == 0]).mean()), 4),
         "calibrated_on": dt.date.today().isoformat(),

@@ -329,8 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='JSON lines of real questions, {"question": ..., "answerable": true|false}: the threshold '
                         "is chosen on them (at least 5 of each)")
     p.add_argument("--max-false-refusal", type=float, default=None, metavar="SHARE",
-                   help="with --labelled: the most of the answerable questions the gate may refuse (default 0.05); "
-                        "the threshold of best balanced accuracy is lowered to keep within it (1: not lowered)")
+                   help="with --labelled: the most of the answerable questions like them the gate may refuse "
+                        "(default 0.05, kept with 95%% confidence); the threshold of best balanced accuracy is "
+                        "lowered to keep within it (1: not lowered)")
     p.add_argument("--dry-run", action="store_true", help="print the figures without writing the calibration")
     p.set_defaults(func=cmd_calibrate)
 

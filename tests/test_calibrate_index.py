@@ -17,6 +17,7 @@ from advisor.calibrate import (
     calibrate_on_questions,
     probes,
     read_labelled,
+    refusal_bound,
     within_budget,
 )
 from advisor.config import Settings
@@ -154,13 +155,23 @@ def test_a_threshold_that_refuses_too_many_answerable_questions_is_lowered_to_th
     scores, y = np.array(answerable + unanswerable), np.array([1.0] * 10 + [0.0] * 5)
     _, balanced = best_threshold(scores, y)
     assert balanced > 0.5 and (np.array(answerable) < balanced).mean() == 0.2
-    assert within_budget(scores, y, 0.1) == 0.5  # refuses 0.2 only: one in ten
-    assert within_budget(scores, y, 0.0) == 0.2
+    # one refused of ten may be 39% of questions like them (95% bound), none of ten 26%
+    assert within_budget(scores, y, 0.4) == 0.5  # refuses 0.2 only
+    assert within_budget(scores, y, 0.3) == 0.2  # refuses none
+    assert within_budget(scores, y, 0.3, confidence=0.5) == 0.6  # a weaker bound: two refused, 0.2 and 0.5
     # a question the pipeline refuses after the gate anyway does not count against the gate's budget
     caught = np.array([True] + [False] * 14)
-    assert within_budget(scores, y, 0.0, caught) == 0.5
-    # a threshold already within the budget stays where balanced accuracy put it
-    assert within_budget(scores, y, 0.3) >= balanced
+    assert within_budget(scores, y, 0.3, caught) == 0.5
+    # a budget of 1 keeps the threshold where balanced accuracy put it
+    assert within_budget(scores, y, 1.0) >= balanced
+
+
+def test_the_refusal_bound_is_the_clopper_pearson_upper_limit() -> None:
+    assert refusal_bound(0, 84) == pytest.approx(1 - 0.05 ** (1 / 84), abs=1e-9)  # 3.5%
+    assert refusal_bound(4, 84) == pytest.approx(0.1057, abs=1e-4)  # 4.8% seen: at most 10.6%
+    assert refusal_bound(2, 40, confidence=0.5) == pytest.approx(0.0663, abs=1e-3)  # about the median
+    assert refusal_bound(5, 5) == 1.0
+    assert refusal_bound(1, 200) < refusal_bound(1, 100) < refusal_bound(2, 100)
 
 
 def test_a_budget_outside_zero_to_one_is_refused_with_what_it_means(indexed: Advisor, tmp_path: Path) -> None:

@@ -201,14 +201,15 @@ def self_calibrate(advisor: Advisor, labelled: Sequence[dict[str, Any]] = ()) ->
     """This index's own gate calibration (on `labelled` questions when given, else from its documents): reused when
     it was made the same way for the index's current generation; None when the embedder has no fitted gate to
     calibrate (the hash embedder of the tests)."""
-    from advisor.calibrate import MAX_FALSE_REFUSAL, calibrate_index, calibrate_on_questions
+    from advisor.calibrate import BUDGET_CONFIDENCE, MAX_FALSE_REFUSAL, calibrate_index, calibrate_on_questions
     from advisor.gate import INDEX_CALIBRATION, fingerprint, fitted_entry
 
     label = f"{len(labelled)} questions held apart from the measured ones"
     entry = fitted_entry(advisor.embedder.name, Path(advisor.settings.data_dir) / INDEX_CALIBRATION)
     packaged = fitted_entry(advisor.embedder.name)
     same_way = entry is not None and (entry.get("dataset", "").startswith(label)
-                                      and entry.get("max_false_refusal") == MAX_FALSE_REFUSAL if labelled
+                                      and entry.get("max_false_refusal") == MAX_FALSE_REFUSAL
+                                      and entry.get("budget_confidence") == BUDGET_CONFIDENCE if labelled
                                       else entry.get("method") == "documents")
     if entry and packaged and same_way and entry.get("generation") == advisor.store.catalog.generation \
             and fingerprint(entry) == fingerprint(packaged):
