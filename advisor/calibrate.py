@@ -216,14 +216,15 @@ def within_budget(scores: np.ndarray, y: np.ndarray, budget: float, caught: np.n
     """The highest threshold (0.01 grid) at which the gate itself refuses at most `budget` of the answerable
     questions (those the pipeline does not refuse after the gate anyway, `caught`) with `confidence`: the rate it
     refuses the labelled ones at is a sample's, and the threshold that keeps a sample of 84 within 5% refused 8.4%
-    of the next 214 (MultiHop-RAG, evals/README). A budget of 1 is always kept."""
+    of the next 214 (MultiHop-RAG, evals/README). A budget of 1 is always kept. Too few answerable questions show
+    no budget that small (0 of 58 refused may still be 5.0%): then the highest threshold that refuses none of them."""
     gated = (y == 1) & ~(caught if caught is not None else np.zeros(len(scores), bool))
     if not gated.any():
         return MIN_THRESHOLD
     kept = scores[gated]
-    within = [t / 100 for t in range(1, 100)
-              if budget >= 1.0 or refusal_bound(int((kept < t / 100).sum()), len(kept), confidence) <= budget]
-    return max(within, default=MIN_THRESHOLD)
+    grid = [(t / 100, int((kept < t / 100).sum())) for t in range(1, 100)]
+    within = [t for t, refused in grid if budget >= 1.0 or refusal_bound(refused, len(kept), confidence) <= budget]
+    return max(within, default=max((t for t, refused in grid if refused == 0), default=MIN_THRESHOLD))
 
 
 def read_labelled(path: Path) -> list[dict[str, Any]]:

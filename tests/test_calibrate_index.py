@@ -158,6 +158,8 @@ def test_a_threshold_that_refuses_too_many_answerable_questions_is_lowered_to_th
     # one refused of ten may be 39% of questions like them (95% bound), none of ten 26%
     assert within_budget(scores, y, 0.4) == 0.5  # refuses 0.2 only
     assert within_budget(scores, y, 0.3) == 0.2  # refuses none
+    # ten questions cannot show 5% (none refused may be 26%): the threshold refuses none of them
+    assert within_budget(scores, y, 0.05) == 0.2
     assert within_budget(scores, y, 0.3, confidence=0.5) == 0.6  # a weaker bound: two refused, 0.2 and 0.5
     # a question the pipeline refuses after the gate anyway does not count against the gate's budget
     caught = np.array([True] + [False] * 14)
