@@ -37,7 +37,7 @@ from advisor.intent import names_records, question_parts
 from advisor.records import NotFound
 from advisor.retrieve import Filters, HybridRetriever, region_values
 from advisor.shapes import QuestionShapes, load_advice_model
-from advisor.text import content_words
+from advisor.text import content_words, other_script_share
 from advisor.types import Answer, Citation, Hit, Source, SourceView, Turn
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9$%.,'’/&+-]*")
 def other_script(text: str) -> bool:
     """Whether a text is written mostly in another script than the Latin one: at least half its letters beyond
     Latin Extended (Japanese, Chinese, Korean…)."""
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(1 for c in letters if ord(c) > 0x24F) * 2 >= len(letters)
+    return other_script_share(text) >= 0.5
 
 
 def latin_reading(text: str) -> str | None:

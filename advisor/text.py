@@ -46,6 +46,13 @@ IRREGULAR = {
 }
 
 
+def other_script_share(text: str) -> float:
+    """The share of a text's letters written beyond Latin Extended (Japanese, Chinese, Korean, Cyrillic…); 0 for a
+    text with no letter."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(1 for c in letters if ord(c) > 0x24F) / len(letters) if letters else 0.0
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (numbers and hyphenated words kept whole)."""
     return _WORD.findall(text.lower())

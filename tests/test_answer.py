@@ -193,7 +193,7 @@ def test_a_records_answer_says_when_the_question_names_what_no_record_holds(advi
     records = advisor.analytics.answer("How many oncology deals are there?")
     assert records is not None
     question = "How many oncology deals has Mabwell signed?"
-    events = list(advisor._records_only(records, question, question, "public", 0.0))
+    events = list(advisor._records_only(records, question, question, question, "public", 0.0))
     named = events[-1][1]
     assert isinstance(named, Answer)
     assert named.citations and not named.covered and named.route == "partial"  # the records, cited as context

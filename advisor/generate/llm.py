@@ -17,7 +17,7 @@ from typing import Any
 from advisor import prompts
 from advisor.generate import ChatModel, Draft, DraftStream
 from advisor.generate.extractive import ExtractiveGenerator
-from advisor.text import clean_markdown
+from advisor.text import clean_markdown, other_script_share
 from advisor.types import Citation, Hit, Turn
 
 log = logging.getLogger(__name__)
@@ -86,9 +86,7 @@ def clean_translation(reply: str, question: str) -> str | None:
     another script, or far longer than a translation would be."""
     line = next((x.strip() for x in reply.splitlines() if x.strip()), "")
     line = re.sub(r"^(english question|question|translation)\s*:\s*", "", line, flags=re.I).strip().strip("\"'“”")
-    letters = [c for c in line if c.isalpha()]
-    if len(line.split()) < 2 or len(line) > max(300, 4 * len(question)) or \
-            sum(1 for c in letters if ord(c) > 0x24F) * 4 > len(letters):
+    if len(line.split()) < 2 or len(line) > max(300, 4 * len(question)) or other_script_share(line) > 0.25:
         return None
     return line
 
@@ -157,7 +155,6 @@ class LLMGenerator:
         if condensed is None:
             log.info("condense reply not usable (%r); using the rule-based rewrite", reply[:120])
         return condensed
-
 
     def translate(self, question: str) -> str | None:
         if not self.translate_enabled:
