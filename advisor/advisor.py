@@ -268,8 +268,9 @@ class Advisor:
 
     def _in_english(self, question: str, timings: dict[str, float]) -> str:
         """A question written mostly in another script, as the configured LLM reads it in English (whoever writes
-        the answer): the embedder, the evidence checks and the composer read English. The question itself when
-        there is no LLM, it is not ready or its reply is not usable; its Latin words are then read with it."""
+        the answer): the embedder, the evidence checks and the composer read English. The words it wrote in Latin
+        letters that the reading lost ("PMDA" read as "FDA") follow it in brackets. The question itself when there
+        is no LLM, it is not ready or its reply is not usable; its Latin words are then read with it."""
         if not (other_script(question) and isinstance(self.generator, Translator)):
             return question
         started = time.perf_counter()
@@ -279,7 +280,12 @@ class Advisor:
             log.info("reading the question in English failed, reading its Latin words: %s", exc)
             english = None
         timings["translate_ms"] = (time.perf_counter() - started) * 1e3
-        return english or question
+        if not english:
+            return question
+        # what the writer wrote in Latin letters (names, codes) stays in the reading, however the model rendered it
+        lost = [w for w in dict.fromkeys(w.strip(".,") for w in _LATIN_WORD.findall(question))
+                if any(c.isalpha() for c in w) and w.lower() not in english.lower()]
+        return f"{english} ({' '.join(lost)})" if lost else english
 
     def _standalone(self, question: str, history: list[Turn], generator: Generator) -> str:
         """The rule-based rewrite decides whether the question leans on the conversation; an LLM, when it writes
