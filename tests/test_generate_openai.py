@@ -299,7 +299,8 @@ def test_a_question_in_another_script_is_read_in_english_by_the_llm(llm_advisor:
     assert answer.covered and "$110m" in answer.text and answer.timings_ms["translate_ms"] > 0
     # the names written in Latin letters stay in the reading, however the model rendered them
     stub.reply("How much did the British company pay the Chinese partner upfront?")
-    kept = llm_advisor.ask("AstraZeneca（アストラゼネカ）はCSPCに契約一時金をいくら支払いましたか？", writer="extractive")
+    written = "AstraZeneca（アストラゼネカ）はCSPCに契約一時金をいくら支払いましたか？"
+    kept = llm_advisor.ask(written, writer="extractive")
     assert "read as: How much did the British company pay the Chinese partner upfront? (AstraZeneca CSPC)" in \
         kept.notes and "$110m" in kept.text
     # a question in English is not sent to be translated
