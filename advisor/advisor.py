@@ -557,10 +557,12 @@ class Advisor:
 
     def search(self, query: str, *, audience: Audience = "public", filters: Filters | None = None,
                k: int | None = None) -> list[Hit]:
-        """The passages retrieval ranks highest for `query`, for `audience`; no answer is composed."""
+        """The passages retrieval ranks highest for `query` (read in English when written in another script), for
+        `audience`; no answer is composed."""
         query = (query or "").strip()
         if not query:
             raise InputError("query is empty: say what to look for")
+        query = self._in_english(query, {})
         active = self._filters(audience, filters)
         vector = self._embed_question([query])[0]
         return self.retriever.search(query, active, k or self.settings.top_k, {}, vector=vector)
@@ -568,7 +570,7 @@ class Advisor:
     def deals(self, question: str, *, audience: Audience = "public") -> dict[str, Any] | None:
         """A question over the deal records, computed: the figure, the cited answer, the query as read and the
         rows behind it (public records only for the public); None when the question is not about the records."""
-        explained = self.analytics.explain((question or "").strip(), audience=audience)
+        explained = self.analytics.explain(self._in_english((question or "").strip(), {}), audience=audience)
         if explained is None:
             return None
         result, answer = explained
@@ -583,7 +585,7 @@ class Advisor:
         """The gate's features for a question as the pipeline reads it (the standalone query, the audience's
         hits, the extractive selection); None when the deal analytics answer it (no gate applies there)."""
         active = self._filters(audience, None)
-        query = standalone_query(question.strip(), history or [])
+        query = standalone_query(self._in_english(question.strip(), {}), history or [])
         analytic = self._analytics_answer(query, active, self.extractive)
         if analytic is not None and analytic.citations:
             return None

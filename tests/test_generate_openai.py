@@ -318,3 +318,13 @@ def test_an_unusable_or_failed_translation_reads_the_question_as_written(llm_adv
     failed = llm_advisor.ask(question, writer="extractive")
     assert not any(n.startswith("read as:") for n in failed.notes)
     assert answer.text == failed.text  # the same reading both times
+
+
+def test_search_and_the_deal_records_read_a_question_in_another_script_in_english(llm_advisor: Advisor,
+                                                                                 stub: Stub) -> None:
+    stub.reply("AstraZeneca CSPC upfront payment")
+    hits = llm_advisor.search("アストラゼネカとCSPCの契約一時金")
+    assert len(stub.requests) == 1 and hits and "$110m" in hits[0].chunk.text
+    stub.reply("How many deals did AstraZeneca sign?")
+    counted = llm_advisor.deals("アストラゼネカは何件の契約を結びましたか？")
+    assert counted is not None and counted["matched"] >= 1 and len(stub.requests) == 2
