@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # every audience, when an LLM generator is configured and ready (the packaged embedder and the value checks
     # read English; without it, or while the model is not ready, the question's Latin words are read with it)
     llm_translate: bool = True
+    # ... within this many seconds (the model process answers one request at a time: behind a consultant's draft, a
+    # prospect's question is read by its Latin words rather than wait)
+    llm_translate_timeout_s: float = 15.0
     # let the LLM propose a deal-analytics query (JSON checked against the DealQuery schema) when the rule
     # parser finds none; its prompt carries the schema (~2k tokens), so it is off by default on CPU
     llm_deal_queries: bool = False
@@ -147,9 +150,10 @@ class Settings(BaseSettings):
 
     @field_validator("top_k", "candidates", "rrf_k", "embed_batch_size", "ingest_batch_chunks", "answer_max_sentences",
                      "llm_n_ctx",
-                     "llm_n_threads", "llm_max_tokens", "llm_evidence_sentences", "workers", "answer_threads")
+                     "llm_n_threads", "llm_max_tokens", "llm_evidence_sentences", "workers", "answer_threads",
+                     "llm_translate_timeout_s")
     @classmethod
-    def _positive(cls, value: int | None, info: object) -> int | None:
+    def _positive(cls, value: float | None, info: object) -> float | None:
         if value is not None and value <= 0:
             name = getattr(info, "field_name", "value")
             raise ValueError(f"{name} must be greater than 0, got {value}")

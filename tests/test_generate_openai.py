@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,8 @@ class Stub:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
+    delay_s: float = 0.0  # how long each reply waits before it is sent
+
     def reply(self, text: str, status: int = 200) -> None:
         self.replies.append((status, text))
 
@@ -58,6 +61,7 @@ def stub() -> Iterator[Stub]:
             if self.path != "/v1/chat/completions":
                 return self._send(404, b'{"error": "not found"}', "application/json")
             status, text = state.replies.pop(0) if state.replies else (500, "no reply scripted")
+            time.sleep(state.delay_s)
             if status != 200:
                 return self._send(status, json.dumps({"error": {"message": text}}).encode(), "application/json")
             if not body.get("stream"):
@@ -328,3 +332,20 @@ def test_search_and_the_deal_records_read_a_question_in_another_script_in_englis
     stub.reply("How many deals did AstraZeneca sign?")
     counted = llm_advisor.deals("アストラゼネカは何件の契約を結びましたか？")
     assert counted is not None and counted["matched"] >= 1 and len(stub.requests) == 2
+
+
+def test_a_translation_that_takes_too_long_reads_the_question_as_written(settings: Settings, mini_corpus: Path,
+                                                                         stub: Stub) -> None:
+    # the model process answers one request at a time: behind a long draft, a prospect's question does not wait
+    slow = settings.model_copy(update={"generator": "openai", "llm_base_url": stub.url, "llm_api_model": "stub",
+                                       "llm_translate_timeout_s": 1.0})
+    advisor = Advisor.from_settings(slow)
+    advisor.ingest([mini_corpus])
+    stub.delay_s = 3.0
+    stub.reply("How much did AstraZeneca pay CSPC upfront?")
+    started = time.perf_counter()
+    answer = advisor.ask("アストラゼネカ（AstraZeneca）はCSPCに契約一時金をいくら支払いましたか？")
+    assert time.perf_counter() - started < 2.5 and len(stub.requests) == 1
+    assert not any(n.startswith("read as:") for n in answer.notes) and answer.timings_ms["translate_ms"] < 2000
+    with pytest.raises(ValueError, match="llm_translate_timeout_s must be greater than 0"):
+        Settings(data_dir=settings.data_dir, llm_translate_timeout_s=0)

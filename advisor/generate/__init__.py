@@ -62,8 +62,9 @@ class ChatModel(Protocol):
     name: str
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float,
-             stream: bool) -> Iterator[str]:
-        """The reply as text pieces: many when `stream`, one otherwise."""
+             stream: bool, timeout: float | None = None) -> Iterator[str]:
+        """The reply as text pieces: many when `stream`, one otherwise. `timeout`: seconds this call may wait for
+        its reply before it fails with LLMError (None: the backend's own limit; an in-process model ignores it)."""
         ...
 
 
@@ -95,7 +96,8 @@ def make_generator(settings: Settings, extractive: ExtractiveGenerator) -> Gener
                           timeout=settings.llm_timeout_s)
     return LLMGenerator(chat, extractive, prompts_dir=settings.prompts_dir, max_tokens=settings.llm_max_tokens,
                         temperature=settings.llm_temperature, evidence_sentences=settings.llm_evidence_sentences,
-                        condense=settings.llm_condense, translate=settings.llm_translate)
+                        condense=settings.llm_condense, translate=settings.llm_translate,
+                        translate_timeout_s=settings.llm_translate_timeout_s)
 
 
 class LLMError(RuntimeError):

@@ -73,7 +73,7 @@ class LlamaCppChat:
         return self.count_tokens(formatter(messages=cast(Any, messages)).prompt)
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float,
-             stream: bool) -> Iterator[str]:
+             stream: bool, timeout: float | None = None) -> Iterator[str]:
         with self._lock:
             llm = self.load()
             if not stream:

@@ -96,7 +96,7 @@ class LLMGenerator:
 
     def __init__(self, chat: ChatModel, extractive: ExtractiveGenerator, *, prompts_dir: Path,
                  max_tokens: int = 320, temperature: float = 0.0, evidence_sentences: int = 6,
-                 condense: bool = True, translate: bool = True) -> None:
+                 condense: bool = True, translate: bool = True, translate_timeout_s: float | None = None) -> None:
         self.chat = chat
         self.extractive = extractive
         self.prompts_dir = prompts_dir
@@ -105,6 +105,7 @@ class LLMGenerator:
         self.evidence_sentences = evidence_sentences
         self.condense_enabled = condense
         self.translate_enabled = translate
+        self.translate_timeout_s = translate_timeout_s
         self.max_sentences = extractive.max_sentences
 
     @property
@@ -160,7 +161,8 @@ class LLMGenerator:
         if not self.translate_enabled:
             return None
         reply = "".join(self.chat.chat(translate_messages(question, self.prompts_dir),
-                                       max_tokens=_TRANSLATE_TOKENS, temperature=0.0, stream=False))
+                                       max_tokens=_TRANSLATE_TOKENS, temperature=0.0, stream=False,
+                                       timeout=self.translate_timeout_s))
         english = clean_translation(reply, question)
         if english is None:
             log.info("translate reply not usable (%r); reading the question's Latin words", reply[:120])
@@ -180,7 +182,7 @@ class ScriptedChat:
         self.replies.extend(replies)
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float,
-             stream: bool) -> Iterator[str]:
+             stream: bool, timeout: float | None = None) -> Iterator[str]:
         self.requests.append(messages)
         if not self.replies:
             raise RuntimeError("ScriptedChat has no reply queued: enqueue() one per expected call")

@@ -261,7 +261,7 @@ class LocalModelChat:
             self._client.close()
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float,
-             stream: bool) -> Iterator[str]:
+             stream: bool, timeout: float | None = None) -> Iterator[str]:
         if self.process.state == "stopped":  # used outside a server (CLI, scripts): wait for the model once
             self.process.start(wait=True)
         status = self.process.status()
@@ -272,4 +272,5 @@ class LocalModelChat:
             if self._client is not None:
                 self._client.close()
             self._client = OpenAIChat(url, self.name, timeout=self.timeout)
-        yield from self._client.chat(messages, max_tokens=max_tokens, temperature=temperature, stream=stream)
+        yield from self._client.chat(messages, max_tokens=max_tokens, temperature=temperature, stream=stream,
+                                     timeout=timeout)

@@ -34,19 +34,22 @@ class OpenAIChat:
                 "stream": stream}
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float,
-             stream: bool) -> Iterator[str]:
+             stream: bool, timeout: float | None = None) -> Iterator[str]:
         body = self._body(messages, max_tokens, temperature, stream)
+        limit = httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout else httpx.USE_CLIENT_DEFAULT
         try:
             if not stream:
-                response = self._client.post(self.url, json=body)
+                response = self._client.post(self.url, json=body, timeout=limit)
                 self._check(response)
                 yield _content(response.json(), "message")
                 return
-            with self._client.stream("POST", self.url, json=body) as response:
+            with self._client.stream("POST", self.url, json=body, timeout=limit) as response:
                 if response.status_code >= 400:
                     response.read()
                 self._check(response)
                 yield from _sse_pieces(response.iter_lines())
+        except httpx.TimeoutException as exc:
+            raise LLMError(f"the LLM endpoint {self.url} did not answer within the time allowed ({exc!r})") from exc
         except httpx.TransportError as exc:
             raise LLMError(f"could not reach the LLM endpoint {self.url}: {exc!r}; check ADVISOR_LLM_BASE_URL and "
                            "that the server is running") from exc
