@@ -188,6 +188,17 @@ def throughput(name: str, models_dir: Path, *, n_threads: int, prompt_tokens: in
             "llama_cpp_version": llama_cpp.__version__, "system_info": info.strip()}
 
 
+def model_names(arg: str) -> list[str]:
+    """The models a comma-separated --models argument names."""
+    return [m.strip() for m in arg.split(",") if m.strip()]
+
+
+def write_results(path: Path, results: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {path}")
+
+
 def cpu_model() -> str:
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -208,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.throughput:
         settings = load_settings()
         results = json.loads(args.out.read_text()) if args.out.is_file() else {}
-        for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        for name in model_names(args.models):
             print(f"throughput of {name} with the {args.throughput} build…", flush=True)
             entry = throughput(name, settings.models_dir, n_threads=settings.llm_n_threads)
             entry.update(cpu=cpu_model(), measured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -225,15 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
     results.setdefault("models", {})
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    for name in model_names(args.models):
         print(f"benchmarking {name} on {len(questions)} questions…", flush=True)
         entry = bench_model(name, base, questions, args.prefix_trials)
         entry["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         results["models"][name] = entry
         print(json.dumps(entry, indent=2), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written {args.out}")
+    write_results(args.out, results)
     return 0
 
 

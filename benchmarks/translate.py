@@ -18,7 +18,7 @@ from pathlib import Path
 
 from advisor.advisor import Advisor
 from advisor.config import load_settings
-from benchmarks.llm import cpu_model, summary
+from benchmarks.llm import cpu_model, model_names, summary, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 CJK_SET = REPO / "evals" / "sets" / "fresh_cjk.jsonl"
@@ -53,13 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    for name in model_names(args.models):
         print(f"translating {CJK_SET.name} with {name}…", flush=True)
         results[name] = bench_model(name)
         print(json.dumps(results[name], indent=2), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written {args.out}")
+    write_results(args.out, results)
     return 0
 
 

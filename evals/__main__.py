@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = [REPO / "corpus" / "articles", REPO / "corpus" / "deals", REPO / "corpus" / "docs"]
@@ -63,7 +63,8 @@ def run_metadata(settings: Any, advisor: Any, args: argparse.Namespace, question
     }
 
 
-def build_systems(names: list[str], advisor: Any, cache_dir: Path, writer: str | None = None) -> list[Any]:
+def build_systems(names: list[str], advisor: Any, cache_dir: Path,
+                  writer: Literal["llm", "extractive"] | None = None) -> list[Any]:
     from evals.system import AdvisorSystem
 
     systems: list[Any] = []
@@ -72,7 +73,7 @@ def build_systems(names: list[str], advisor: Any, cache_dir: Path, writer: str |
         if name is None:
             raise SystemExit(f"unknown system {raw!r}: choose from advisor, baseline")
         if name == "advisor":
-            systems.append(AdvisorSystem(advisor, writer=writer))  # type: ignore[arg-type]
+            systems.append(AdvisorSystem(advisor, writer=writer))
         else:
             try:
                 from evals.baseline import baseline_for
