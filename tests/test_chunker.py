@@ -1,4 +1,4 @@
-from advisor.ingest.chunker import chunk_document
+from advisor.ingest.chunker import chunk_document, page_at
 from advisor.types import Document
 
 
@@ -58,3 +58,9 @@ def test_pdf_chunks_carry_their_page() -> None:
     chunks = chunk_document(doc)
     assert chunks[0].meta["page"] == 1
     assert chunks[-1].meta["page"] == 2
+    # a chunk that runs onto page 2 says where page 2 begins: a passage there is cited on page 2
+    spanning = [c for c in chunks if c.char_start < len(page1) + 2 < c.char_end]
+    assert spanning and spanning[0].meta["page_turns"] == f"{len(page1) + 2}:2"
+    assert page_at(spanning[0].meta, spanning[0].char_start) == 1
+    assert page_at(spanning[0].meta, len(page1) + 2) == 2
+    assert page_at({"title": "no pages"}, 10) is None

@@ -90,6 +90,58 @@ def test_pdf_keeps_page_numbers(tmp_path: Path) -> None:
     assert "Japan and PMDA" in doc.text[start:end]
 
 
+def _printed(path: Path, paragraphs: list[str]) -> None:
+    """A report as printed: a running header from page 2, 'Page n of N' at the foot of every page, paragraphs
+    flowing across page breaks."""
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def header(self) -> None:
+            if self.page_no() > 1:
+                self.cell(0, 6, "Meridian Asia Advisory | Licensing note")
+                self.ln(10)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = Report()
+    pdf.alias_nb_pages()
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for text in paragraphs:
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    pdf.output(str(path))
+
+
+def test_pdf_drops_running_headers_and_footers_and_joins_sentences_across_pages(tmp_path: Path) -> None:
+    path = tmp_path / "note.pdf"
+    filler = [f"Paragraph {i} says that licensing deal number {i} closed on time and on budget." for i in range(60)]
+    cut = ("The upfront payment for the regional rights was agreed after long talks between the two companies "
+           "and their advisers, and it is the sentence this test follows across the page break of the printed "
+           "report, word for word, until its final full stop.")
+    _printed(path, filler[:29] + [cut] + filler[29:])
+    [doc], _ = load_file(path)
+    assert len(doc.pages) >= 2
+    assert "Page 1 of" not in doc.text and "Meridian Asia Advisory | Licensing note" not in doc.text
+    assert cut in doc.text  # whole, though the printed page broke it
+    assert [p[0] for p in doc.pages] == list(range(1, len(doc.pages) + 1))
+    assert all(start < end and doc.text[start:end].strip() for _, start, end in doc.pages)
+    at = doc.text.index(cut)
+    assert any(at < start < at + len(cut) for _, start, _ in doc.pages)  # the page turned inside the sentence
+    assert "Paragraph 59 says" in doc.text[doc.pages[-1][1]:]
+
+
+def test_pdf_keeps_a_line_like_the_footer_inside_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "short.pdf"
+    _pdf(path, ["Summary\nPage 1 of the term sheet sets the upfront.\nMore text on the first page.",
+                "Second page text about Japan and PMDA.\nClosing words."])
+    [doc], _ = load_file(path)
+    assert "Page 1 of the term sheet sets the upfront." in doc.text
+
+
 def test_corrupt_pdf_is_a_load_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.4\n this is not really a pdf \x00\x01")

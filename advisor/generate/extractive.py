@@ -47,6 +47,7 @@ from advisor.generate.lists import (
     tables,
 )
 from advisor.index.lexical import tokenize
+from advisor.ingest.chunker import page_at
 from advisor.ingest.meta import date_str
 from advisor.intent import (
     is_advice,
@@ -561,7 +562,7 @@ class ExtractiveGenerator:
                 n=n, doc_id=chunk.doc_id, title=str(meta.get("title", chunk.doc_id)),
                 url=str(meta.get("source_url", "")), published=date_str(_int(meta.get("published"))),
                 doc_type=str(meta.get("doc_type", "")), audience=str(meta.get("audience", "")),
-                page=_int(meta.get("page")) or None, chunk_id=chunk.chunk_id,
+                page=page_at(meta, chunk.char_start + lo), chunk_id=chunk.chunk_id,
                 passage=chunk.text[lo:hi], char_start=chunk.char_start + lo, char_end=chunk.char_start + hi,
             ))
         return Draft(" ".join(parts).replace(" \n\n", "\n\n"), citations, coverage)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from advisor.text import is_heading, sentence_spans
 from advisor.types import Chunk, Document
@@ -53,6 +54,21 @@ def _page_of(doc: Document, offset: int) -> int:
     return doc.pages[-1][0] if doc.pages else 0
 
 
+def page_at(meta: dict[str, Any], offset: int) -> int | None:
+    """The page a document offset inside a chunk is on (`meta`: the chunk's metadata); None for unpaged formats."""
+    try:
+        page = int(meta.get("page") or 0)
+    except (TypeError, ValueError):
+        return None
+    if page <= 0:
+        return None
+    for turn in str(meta.get("page_turns") or "").split(","):
+        at, _, number = turn.partition(":")
+        if at.isdigit() and number.isdigit() and int(at) <= offset:
+            page = int(number)
+    return page
+
+
 def chunk_id(doc: Document, text: str, occurrence: int) -> str:
     """Stable id from what the chunk is: same document, text and metadata give the same id."""
     payload = json.dumps([doc.doc_id, text, doc.meta, occurrence], sort_keys=True, ensure_ascii=False)
@@ -74,6 +90,9 @@ def chunk_document(doc: Document, *, target_words: int = 170, max_words: int = 2
         meta = {**doc.meta, "doc_id": doc.doc_id, "char_start": start, "char_end": end}
         if doc.pages:
             meta["page"] = _page_of(doc, start)
+            turns = [f"{page_start}:{number}" for number, page_start, _ in doc.pages if start < page_start < end]
+            if turns:  # the chunk runs onto later pages: where each begins, for the page of a passage inside it
+                meta["page_turns"] = ",".join(turns)
         if section:
             meta["section"] = section
         chunks.append(Chunk(chunk_id=chunk_id(doc, text, occurrence), doc_id=doc.doc_id, text=text,

@@ -124,6 +124,43 @@ def load_html(path: Path) -> Loaded:
     return [_document(path, text, raw, default_type="article", title=title)], []
 
 
+def continues(prev: str, line: str) -> bool:
+    """Whether `line` goes on with the sentence `prev` ends: `prev` has no closing punctuation, and `line` starts in
+    lower case or `prev` is long (it ran to the margin); a list item never continues."""
+    return bool(prev) and not re.search(r"[.:!?;)]$", prev) \
+        and (line.lstrip()[:1].islower() or len(prev) > 60) and not _LIST_ITEM.match(line)
+
+
+def page_furniture(pages: list[str]) -> set[str]:
+    """What a paged document prints at the top or bottom of most pages: running headers, footers, page numbers.
+    Lines are compared with their digits masked ("Page 3 of 9" and "Page 4 of 9" are one line); a line counts when it
+    is short (furniture is: at most 12 words) and among the first or last two lines of at least half the pages, and
+    of two pages at least."""
+    seen: dict[str, int] = {}
+    for page in pages:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        for key in {_furniture_key(line) for line in lines[:2] + lines[-2:] if len(line.split()) <= 12}:
+            seen[key] = seen.get(key, 0) + 1
+    needed = max(2, (len(pages) + 1) // 2)
+    return {key for key, count in seen.items() if count >= needed}
+
+
+def _furniture_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split())).lower()
+
+
+def without_furniture(page: str, furniture: set[str]) -> str:
+    """The page without the furniture lines at its top and bottom (a line like them inside the text stays)."""
+    lines = page.splitlines()
+    for edge in (0, -1):
+        for _ in range(2):
+            while lines and not lines[edge].strip():
+                lines.pop(edge)
+            if lines and _furniture_key(lines[edge]) in furniture:
+                lines.pop(edge)
+    return "\n".join(lines)
+
+
 def unwrap_lines(page_text: str) -> str:
     """Plain text as laid out in lines (a PDF page as pypdf gives it, a hard-wrapped text file): join the wrapped
     ones so sentences survive. A line continues the one before when that one ends without punctuation and this one
@@ -136,9 +173,7 @@ def unwrap_lines(page_text: str) -> str:
                 out.append("")
             continue
         prev = out[-1] if out else ""
-        wrapped = prev and not re.search(r"[.:!?;)]$", prev) and (line.lstrip()[:1].islower() or len(prev) > 60) \
-            and not _LIST_ITEM.match(line)
-        if wrapped:
+        if continues(prev, line):
             out[-1] = prev + " " + line.strip()
         else:
             if prev and not re.search(r"[.:!?;)]$", prev) and len(prev) <= 60 \
@@ -158,13 +193,15 @@ def load_pdf(path: Path) -> Loaded:
         info: dict[str, object] = dict(reader.metadata or {})
     except (PyPdfError, ValueError, OSError, KeyError, TypeError) as exc:
         raise LoadError(path, f"not a readable PDF ({type(exc).__name__}: {exc}); re-export or remove it") from exc
+    furniture = page_furniture(raw_pages)
     text, pages, cursor = "", [], 0
     for number, page_text in enumerate(raw_pages, start=1):
-        body = unwrap_lines(page_text)
+        body = unwrap_lines(without_furniture(page_text, furniture))
         if not body:
             continue
         if text:
-            text += "\n\n"
+            # a sentence the page break cut goes on, as a wrapped line does
+            text += " " if continues(text[text.rfind("\n") + 1:], body) else "\n\n"
             cursor = len(text)
         text += body
         pages.append((number, cursor, len(text)))
