@@ -246,7 +246,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--types", default="", help="comma-separated question types (default: all)")
     run.add_argument("--systems", default="advisor,baseline", help="comma-separated: advisor, baseline")
     run.add_argument("--suites", default="",
-                     help="comma-separated public suites: scifact, cuad, multihop, squad_v2, pubmedqa")
+                     help="comma-separated public suites: scifact, cuad, cuad_pdf, multihop, squad_v2, pubmedqa")
     run.add_argument("--suite-sample", type=int, default=None, help="queries per suite (default: the full suite)")
     run.add_argument("--suite-calibration", choices=["questions", "documents"], default="questions",
                      help="how each suite's index gets its gate threshold: on up to 100 of the suite's questions "

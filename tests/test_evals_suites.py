@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from advisor.config import Settings
 from evals.suites import SUITES, cuad, multihop, pubmedqa, scifact, squad_v2
 from evals.suites.common import (
     CALIBRATION_QUESTIONS,
+    CorpusDoc,
     auroc,
     contains_answer,
     default_datasets_dir,
@@ -20,7 +22,9 @@ from evals.suites.common import (
     refusal_metrics,
     refused_when_first,
     stable_sample,
+    write_corpus,
 )
+from evals.suites.pdf import page_words, starts_on
 
 KEYS = {"suite", "status", "reason", "sample", "n_queries", "systems", "notes"}
 
@@ -93,7 +97,7 @@ def write_cuad(root: Path) -> None:
     law = "This Agreement shall be governed by and construed in accordance with the laws of the State of Delaware."
     grant = ("Licensor hereby grants to Licensee an exclusive, royalty-bearing license under the Licensed Patents "
              "to develop and commercialize the Licensed Products in the Territory.")
-    filler = " ".join(f"Section {n}. The parties shall cooperate in good faith on item {n}." for n in range(30))
+    filler = " ".join(f"Section {n}. The parties shall cooperate in good faith on item {n}." for n in range(90))
     rows = []
     for i, company in enumerate(["Acme Biotherapeutics", "Borealis Pharma"]):
         stem = f"{company.replace(' ', '').upper()}_01_01_2020-EX-10.{i}-LICENSE AGREEMENT"
@@ -143,7 +147,7 @@ def datasets(tmp_path: Path) -> Path:
 
 
 def test_every_suite_is_registered() -> None:
-    assert set(SUITES) == {"scifact", "cuad", "multihop", "squad_v2", "pubmedqa"}
+    assert set(SUITES) == {"scifact", "cuad", "cuad_pdf", "multihop", "squad_v2", "pubmedqa"}
 
 
 @pytest.mark.parametrize("name", sorted(WRITERS))
@@ -230,6 +234,43 @@ def test_cuad_finds_the_clause_in_the_named_contract(settings: Settings, dataset
         assert rows["License Grant@acme"][name]["clause_hit@10"] is True
     assert 0.0 <= out["systems"]["advisor"]["clause_hit@4"] <= 1.0
     assert out["systems"]["naive-baseline"]["refusal_rate"] == 0.0
+
+
+def test_cuad_pdf_reads_the_printed_contracts_and_checks_cited_pages(settings: Settings, datasets: Path,
+                                                                    tmp_path: Path) -> None:
+    out = SUITES["cuad_pdf"](settings, sample=None, cache_dir=tmp_path / "cache", datasets_dir=datasets)
+    assert out["suite"] == "cuad_pdf" and out["n_queries"] == 2 * len(cuad.QUESTIONS)
+    printed = sorted((tmp_path / "cache").glob("cuad_pdf-*/docs/*.pdf"))
+    assert len(printed) == 2 and all(len(page_words(p)) >= 3 for p in printed)  # each runs over pages
+    rows = {r["id"].split("::")[1] + ("@acme" if "ACME" in r["id"] else "@borealis"): r for r in out["per_query"]}
+    assert rows["Governing Law@acme"]["advisor"]["clause_hit@10"] is True
+    ours = out["systems"]["advisor"]
+    cited = [ok for r in out["per_query"] for ok in r["advisor"].get("pages", [])]
+    assert ours["page_citations"] == len(cited) > 0
+    assert ours["page_accuracy"] == sum(cited) / len(cited) == 1.0
+    assert "page_accuracy" not in out["systems"]["naive-baseline"]
+
+
+def test_pdf_corpus_is_rewritten_only_when_a_document_changes(tmp_path: Path) -> None:
+    docs = [CorpusDoc("c1", "Contract One", "First paragraph.\nSecond paragraph."), CorpusDoc("c2", "Two", "Text.")]
+    paths = write_corpus(docs, tmp_path, "pdf")
+    assert [p.suffix for p in paths] == [".pdf", ".pdf"]
+    meta = yaml.safe_load(paths[0].with_name(paths[0].name + ".meta.yaml").read_text())
+    assert meta == {"id": "c1", "title": "Contract One", "audience": "public", "doc_type": "article"}
+    stamp = paths[0].stat().st_mtime_ns
+    assert write_corpus(docs, tmp_path, "pdf") == paths and paths[0].stat().st_mtime_ns == stamp
+    write_corpus(docs[:1], tmp_path, "pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([paths[0].name, paths[0].name + ".meta.yaml"])
+    with pytest.raises(ValueError, match="'md' or 'pdf'"):
+        write_corpus(docs, tmp_path, "docx")
+
+
+def test_page_start_check_follows_a_passage_across_the_page_break() -> None:
+    page, after = "the term ends on 1 may".split(), "2030 unless renewed".split()
+    assert starts_on("The term ends on 1 May 2030.", page, after)
+    assert starts_on("ends on 1 May 2030 unless renewed", page, after)
+    assert not starts_on("unless renewed by the parties", page, after)
+    assert not starts_on("", page, after)
 
 
 def test_clause_match_rule() -> None:

@@ -19,6 +19,7 @@ Suite = Callable[..., dict[str, Any]]
 SUITES: dict[str, Suite] = {
     "scifact": scifact.run,
     "cuad": cuad.run,
+    "cuad_pdf": cuad.run_pdf,
     "multihop": multihop.run,
     "squad_v2": squad_v2.run,
     "pubmedqa": pubmedqa.run,

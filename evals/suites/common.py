@@ -96,14 +96,18 @@ class CorpusDoc:
     doc_type: str = "article"
 
 
-def write_corpus(docs: Iterable[CorpusDoc], folder: Path) -> list[Path]:
-    """One `.md` per document, front matter giving its dataset id, title and `audience: public`.
+def write_corpus(docs: Iterable[CorpusDoc], folder: Path, fmt: str = "md") -> list[Path]:
+    """One file per document: `.md` with front matter giving its dataset id, title and `audience: public`, or with
+    `fmt="pdf"` the text printed as a paged PDF (`evals.suites.pdf`) with the same metadata in a sidecar.
 
     Files are rewritten only when their content changes, so a re-run leaves the ingest nothing to do; files of
     documents no longer in the set are deleted. Returns the paths, one per document.
     """
+    if fmt not in ("md", "pdf"):
+        raise ValueError(f"unknown corpus format {fmt!r}: use 'md' or 'pdf'")
     folder.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
+    written: set[Path] = set()
     for doc in docs:
         if "#" in doc.doc_id:
             raise ValueError(f"document id {doc.doc_id!r} contains '#', which chunk ids reserve")
@@ -111,13 +115,19 @@ def write_corpus(docs: Iterable[CorpusDoc], folder: Path) -> list[Path]:
                                  "doc_type": doc.doc_type}
         if doc.published:
             front["published"] = doc.published
-        content = f"---\n{yaml.safe_dump(front, allow_unicode=True, sort_keys=True)}---\n\n{doc.text.strip()}\n"
-        name = f"{slug(doc.doc_id)}-{hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]}.md"
-        path = folder / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            path.write_text(content, encoding="utf-8")
+        meta = yaml.safe_dump(front, allow_unicode=True, sort_keys=True)
+        path = folder / f"{slug(doc.doc_id)}-{hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]}.{fmt}"
+        if fmt == "md":
+            files = {path: f"---\n{meta}---\n\n{doc.text.strip()}\n".encode()}
+        else:
+            from evals.suites.pdf import render_pdf
+            files = {path: render_pdf(doc.title, doc.text), path.with_name(path.name + ".meta.yaml"): meta.encode()}
+        for target, content in files.items():
+            if not target.is_file() or target.read_bytes() != content:
+                target.write_bytes(content)
+        written.update(files)
         paths.append(path)
-    for stale in set(folder.glob("*.md")) - set(paths):
+    for stale in {p for p in folder.iterdir() if p.is_file()} - written:
         stale.unlink()
     return paths
 
@@ -158,10 +168,11 @@ def held_apart(suite: str, items: Sequence[dict[str, Any]], sample: int | None,
 
 def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], label: str, cache_dir: Path,
                   with_baseline: bool, embedder: Embedder | None = None, calibrate: bool = True,
-                  labelled: Sequence[dict[str, Any]] = ()) -> Systems:
+                  labelled: Sequence[dict[str, Any]] = (), fmt: str = "md") -> Systems:
     """Index `docs` for ours and the baseline under cache_dir/<suite>-<label>-<embedder>-ingest<version>; with
     `calibrate`, our gate's threshold is first fitted to that index, as `advisor calibrate` does: on `labelled`
-    questions held apart from the measured ones when there are any, else from the index's own documents."""
+    questions held apart from the measured ones when there are any, else from the index's own documents. `fmt`: the
+    documents' file format (`write_corpus`)."""
     embedder = embedder or make_embedder(settings)
     warm = getattr(embedder, "warm_up", None)
     if warm is not None:
@@ -169,7 +180,7 @@ def build_systems(settings: Settings, *, suite: str, docs: Sequence[CorpusDoc], 
     root = cache_dir / f"{suite}-{label}-{slug(embedder.name, 40)}-ingest{INGEST_VERSION}"
     files = root / "docs"
     started = time.perf_counter()
-    paths = write_corpus(docs, files)
+    paths = write_corpus(docs, files, fmt)
     local = settings.model_copy(update={"data_dir": root / "advisor"})
     advisor = Advisor.from_settings(local, embedder=embedder)
     # the files one by one as well as their folder: a folder walk skips everything under a hidden directory (a

@@ -14,6 +14,11 @@ passage comes from the named contract at all), `citation_hit` (clause present an
 matches), and refusal precision / recall / rate with "clause absent" as the gold positive (CUAD's own "No");
 `evidence_auroc` (ours only): how well our evidence score separates present from absent clauses.
 
+`cuad_pdf` asks the same questions of the same contracts printed as paged PDFs (`evals.suites.pdf`: running header,
+"Page n of N" footer, paragraphs flowing across pages), read through the advisor's PDF loader. It adds
+`page_accuracy`: of our citations in answers to present-clause questions, the share whose page is the one the cited
+passage starts on in the printed file.
+
 Sampling: a seeded set of ceil(sample / 10) contracts is indexed (they are each other's distractors) and `sample`
 (contract, category) questions are drawn from them; full mode indexes all contracts and asks every question.
 """
@@ -46,6 +51,7 @@ from evals.suites.common import (
     skipped,
     stable_sample,
 )
+from evals.suites.pdf import page_words, starts_on
 
 NAME = "cuad"
 FOLDER = "cuad"
@@ -147,11 +153,12 @@ def load(folder: Path) -> tuple[dict[str, CorpusDoc], list[dict[str, Any]]]:
 
 
 def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir: Path,
-        with_baseline: bool = True, calibration: str = "questions") -> dict[str, Any]:
+        with_baseline: bool = True, calibration: str = "questions", fmt: str = "md") -> dict[str, Any]:
+    suite = NAME if fmt == "md" else f"{NAME}_{fmt}"
     reason = missing(datasets_dir, f"{FOLDER}/master_clauses.csv", f"{FOLDER}/filename_map.tsv",
                      f"{FOLDER}/full_contract_txt")
     if reason:
-        return skipped(NAME, reason, sample)
+        return skipped(suite, reason, sample)
     contracts, questions = load(datasets_dir / FOLDER)
     if sample is None:
         doc_ids = sorted(contracts)
@@ -162,9 +169,10 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
     pool = [q for q in questions if q["doc_id"] in kept]
     chosen = stable_sample(NAME, pool, sample, key=lambda q: q["id"])
     labelled = held_apart(NAME, pool, sample, lambda q: q["present"], calibration)
-    systems = build_systems(settings, suite=NAME, docs=[contracts[d] for d in doc_ids],
+    systems = build_systems(settings, suite=suite, docs=[contracts[d] for d in doc_ids],
                             label=corpus_label(doc_ids, sample is None), cache_dir=cache_dir,
-                            with_baseline=with_baseline, labelled=labelled)
+                            with_baseline=with_baseline, labelled=labelled, fmt=fmt)
+    printed = _printed_pages(systems) if fmt == "pdf" else {}
     watch = Stopwatch()
     per_query: list[dict[str, Any]] = []
     for q in chosen:
@@ -183,6 +191,9 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
                 "clause_hit@4": any(matches(r.doc_id, r.text) for r in top[:4]),
                 "clause_hit@10": any(matches(r.doc_id, r.text) for r in top),
                 "citation_hit": any(matches(c.doc_id, c.passage) for c in answer.citations)}
+            if printed and system is systems.ours and q["present"] and answer.covered:
+                row[system.name]["pages"] = [_on_page(printed.get(c.doc_id, []), c.page, c.passage)
+                                             for c in answer.citations]
         per_query.append(row)
     out = {}
     present = [r for r in per_query if r["present"]]
@@ -197,6 +208,10 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
                                           [r[system.name]["clause_hit@1"] for r in present]))
         if system is systems.ours:
             metrics["evidence_auroc"] = auroc([r["evidence_score"] for r in rows], [r["present"] for r in per_query])
+            if printed:
+                pages = [ok for r in rows for ok in r.get("pages", [])]
+                metrics["page_accuracy"] = mean([float(ok) for ok in pages])
+                metrics["page_citations"] = float(len(pages))
         metrics.update(watch.summary(system.name))
         metrics.update(systems.index_stats.get(system.name, {}))
         out[system.name] = metrics
@@ -204,4 +219,30 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
              cache_note(systems.index_stats), "latency is the full answer"]
     if systems.baseline is not None:
         notes.append("the baseline never refuses: its refusal precision is undefined and shown as 0")
-    return result(NAME, sample=sample, n_queries=len(chosen), systems=out, notes=notes, per_query=per_query)
+    if printed:
+        notes.append("contracts printed as paged PDFs and read through the PDF loader; page_accuracy: citations "
+                     "whose page is where the cited passage starts in the printed file")
+    return result(suite, sample=sample, n_queries=len(chosen), systems=out, notes=notes, per_query=per_query)
+
+
+def run_pdf(settings: Settings, **kwargs: Any) -> dict[str, Any]:
+    """The CUAD questions over the same contracts printed as paged PDFs."""
+    return run(settings, fmt="pdf", **kwargs)
+
+
+def _printed_pages(systems: Any) -> dict[str, list[list[str]]]:
+    """Each indexed PDF's pages as printed, by document id (read back from the files the suite wrote)."""
+    import yaml
+
+    out = {}
+    for path in sorted((systems.root / "docs").glob("*.pdf")):
+        meta = yaml.safe_load(path.with_name(path.name + ".meta.yaml").read_text(encoding="utf-8"))
+        out[str(meta["id"])] = page_words(path, str(meta["title"]))
+    return out
+
+
+def _on_page(pages: list[list[str]], page: int | None, passage: str) -> bool:
+    """Whether a citation's page is where its passage starts in the printed document."""
+    if not page or not 1 <= page <= len(pages):
+        return False
+    return starts_on(passage, pages[page - 1], pages[page] if page < len(pages) else [])
