@@ -79,7 +79,7 @@ _NUMBER_WORDS = r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
 _UNITS = r"(?:bn|billion|m|million|k|thousand|trillion)"  # of an amount: "$1.25bn", "400 million"
 _YEAR_PATTERN = r"\b(?:19|20)\d\d\b"
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?" + _UNITS + r"\b|"
-                    r"\b(?:USD|EUR|GBP|JPY|RMB|CNY|yen|yuan)\b", re.I)
+                    r"\b(?:USD|EUR|GBP|JPY|RMB|CNY|yen|yuan|dollars?|euros?)\b", re.I)
 # a count or measure: digits that are not a year and not part of a code (BB-1701, HRS9531), or a number word
 _NUMBER = re.compile(r"(?<![\w-])(?!" + _YEAR_PATTERN + r")\d[\d,.]*(?![\w-])|" + _NUMBER_WORDS, re.I)
 # a drug code: capitals, an optional hyphen, three or more digits ("DB-1303", "HRS9531", "SSGJ-707"); shorter

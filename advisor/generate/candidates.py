@@ -226,11 +226,14 @@ def record_lines(cand: Candidate) -> list[Candidate]:
 
 # a bold lead-in that is a label, not a sentence: "- **Build, don't flee.** Grow capabilities…"
 _LEAD_IN = re.compile(r"^(\s*(?:[-*+•]\s+)?)\*\*([^*]{1,80}?)[.:]\*\*\s+(?=\S)")
+# a table's first header cell that gives the unit of its figures ("(in millions of US dollars)", "$ in thousands")
+_UNIT_CAPTION = re.compile(r"[$€£¥%]|\b(?:thousands?|millions?|billions?|percent)\b", re.I)
 
 
 def display(text: str, cand: Candidate) -> str:
     """A sentence as shown: Markdown removed; a bold lead-in as a label ("Build, don't flee: grow…"); a table row as
-    "label — column: value; column: value"; a section's first sentence as "heading — sentence"."""
+    "label — column: value; column: value" (with the table's unit when its first header cell gives one); a
+    section's first sentence as "heading — sentence"."""
     if cand.heading is not None:
         heading = clean_markdown(text[cand.heading[0]:cand.heading[1]]).rstrip(" .:;?!")
         return f"{heading} — {clean_markdown(text[cand.start:cand.end])}"
@@ -240,6 +243,10 @@ def display(text: str, cand: Candidate) -> str:
     if len(columns) != len(cells) or len(cells) < 2:
         return clean_markdown(" ".join(cells))
     pairs = "; ".join(f"{column}: {cell}" for column, cell in zip(columns[1:], cells[1:], strict=True))
+    unit = columns[0].strip(" ()") if _UNIT_CAPTION.search(columns[0]) else ""
+    if unit:  # "Total revenue in millions of US dollars — 2024: 12,345", the unit in the label's clause
+        label = f"{cells[0]} {unit}" if unit.lower().startswith("in ") else f"{cells[0]} ({unit})"
+        return clean_markdown(f"{label} — {pairs}")
     return clean_markdown(f"{cells[0]} — {pairs}")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.ingest.deals import load_deal_file
+from advisor.ingest.layout import LIST_ITEM, continues, page_furniture, unwrap_lines, without_furniture
 from advisor.ingest.meta import LoadError, normalise, parse_yaml, read_sidecar, read_text, slug
 from advisor.types import Document
 
@@ -29,7 +30,7 @@ def _document(path: Path, text: str, raw: dict[str, Any], *, default_type: str, 
 # a line that starts a Markdown block of its own: a heading, a list item, a table row, a quote, a rule or a setext
 # underline, HTML, a code fence
 _BLOCK_START = re.compile(r"\s*(?:#{1,6}(?:\s|$)|[-*+•]\s|\d+[.)]\s|\||>|(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$|```|~~~|<)")
-_LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")
+
 # a line no following line joins: a heading, a table row, HTML, a code fence, a hard break (two spaces, a backslash)
 _BLOCK_END = re.compile(r"\s*(?:#|\||<|```|~~~)|.*(?:  |\\)$")
 
@@ -52,7 +53,7 @@ def unwrap_markdown(text: str) -> str:
             # indented code: four spaces after a blank line, unless it continues a list item
             code = indented and not previous.strip() and not in_list
             if not indented:
-                in_list = bool(_LIST_ITEM.match(line))
+                in_list = bool(LIST_ITEM.match(line))
             if not code and previous.strip() and not _BLOCK_START.match(line) and not _BLOCK_END.match(previous):
                 out[-1] = f"{previous.rstrip()} {stripped}"
                 continue
@@ -122,65 +123,6 @@ def load_html(path: Path) -> Loaded:
             lines.append(content)
     text = "\n\n".join(lines) if lines else root.get_text("\n", strip=True)
     return [_document(path, text, raw, default_type="article", title=title)], []
-
-
-def continues(prev: str, line: str) -> bool:
-    """Whether `line` goes on with the sentence `prev` ends: `prev` has no closing punctuation, and `line` starts in
-    lower case or `prev` is long (it ran to the margin); a list item never continues."""
-    return bool(prev) and not re.search(r"[.:!?;)]$", prev) \
-        and (line.lstrip()[:1].islower() or len(prev) > 60) and not _LIST_ITEM.match(line)
-
-
-def page_furniture(pages: list[str]) -> set[str]:
-    """What a paged document prints at the top or bottom of most pages: running headers, footers, page numbers.
-    Lines are compared with their digits masked ("Page 3 of 9" and "Page 4 of 9" are one line); a line counts when it
-    is short (furniture is: at most 12 words) and among the first or last two lines of at least half the pages, and
-    of two pages at least."""
-    seen: dict[str, int] = {}
-    for page in pages:
-        lines = [line.strip() for line in page.splitlines() if line.strip()]
-        for key in {_furniture_key(line) for line in lines[:2] + lines[-2:] if len(line.split()) <= 12}:
-            seen[key] = seen.get(key, 0) + 1
-    needed = max(2, (len(pages) + 1) // 2)
-    return {key for key, count in seen.items() if count >= needed}
-
-
-def _furniture_key(line: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(line.split())).lower()
-
-
-def without_furniture(page: str, furniture: set[str]) -> str:
-    """The page without the furniture lines at its top and bottom (a line like them inside the text stays)."""
-    lines = page.splitlines()
-    for edge in (0, -1):
-        for _ in range(2):
-            while lines and not lines[edge].strip():
-                lines.pop(edge)
-            if lines and _furniture_key(lines[edge]) in furniture:
-                lines.pop(edge)
-    return "\n".join(lines)
-
-
-def unwrap_lines(page_text: str) -> str:
-    """Plain text as laid out in lines (a PDF page as pypdf gives it, a hard-wrapped text file): join the wrapped
-    ones so sentences survive. A line continues the one before when that one ends without punctuation and this one
-    starts in lower case, or the one before is long (it ran to the margin); a list item starts a line of its own."""
-    out: list[str] = []
-    for line in page_text.splitlines():
-        line = line.rstrip()
-        if not line.strip():
-            if out and out[-1] != "":
-                out.append("")
-            continue
-        prev = out[-1] if out else ""
-        if continues(prev, line):
-            out[-1] = prev + " " + line.strip()
-        else:
-            if prev and not re.search(r"[.:!?;)]$", prev) and len(prev) <= 60 \
-                    and not (_LIST_ITEM.match(prev) or _LIST_ITEM.match(line)):
-                out.append("")  # a short unpunctuated line is a heading: give it its own block
-            out.append(line.strip())
-    return "\n".join(out).strip()
 
 
 def load_pdf(path: Path) -> Loaded:

@@ -1,0 +1,81 @@
+"""Laid-out text: tables of figures read from a PDF page or a text file keep their rows and columns."""
+
+from pathlib import Path
+
+from advisor.advisor import Advisor
+from advisor.config import Settings
+from advisor.ingest.layout import tabulate, unwrap_lines
+from advisor.ingest.loaders import load_file
+
+STATEMENT = """Consolidated results. The table below sets out revenue and operating income.
+(in millions of US dollars) 2024 2023 2022
+Total revenue $ 12,345 $ 11,234 $ 10,100
+Cost of sales (5,010) (4,870) (4,400)
+Research and development
+expense
+2,900 2,750 2,500
+Operating margin 25.3% 25.9% 25.8%
+Revenue grew by 10% in 2024, driven by oncology sales in the United States."""
+
+
+def test_a_table_of_figures_under_a_row_of_years_becomes_a_markdown_table() -> None:
+    out = tabulate(STATEMENT.splitlines())
+    assert out[0].startswith("Consolidated results.") and out[-1].startswith("Revenue grew by 10%")
+    table = [line for line in out if line.startswith("|")]
+    assert table == [
+        "| (in millions of US dollars) | 2024 | 2023 | 2022 |",
+        "|---|---|---|---|",
+        "| Total revenue | $12,345 | $11,234 | $10,100 |",
+        "| Cost of sales | (5,010) | (4,870) | (4,400) |",
+        "| Research and development expense | 2,900 | 2,750 | 2,500 |",  # the label wrapped in its cell
+        "| Operating margin | 25.3% | 25.9% | 25.8% |",
+    ]
+
+
+def test_figures_without_a_row_of_periods_above_them_stay_as_written() -> None:
+    lines = ["Phase 1 enrolled 12 15", "Phase 2 enrolled 40 38", "The trial grew from 10 to 12 sites 2024 2025."]
+    assert tabulate(lines) == lines
+    # a row whose figures do not match the header's periods ends the table
+    out = tabulate(["Year 2024 2023", "Revenue 5 4", "Headcount 120 110 90", "Closing words."])
+    assert out.count("| Revenue | 5 | 4 |") == 1 and "Headcount 120 110 90" in out
+
+
+def test_table_rows_are_never_joined_as_wrapped_lines() -> None:
+    long_label = "Net cash provided by operating activities before working capital changes"
+    text = unwrap_lines(f"Cash flow\n2025 2024\n{long_label} 1,200 1,100\nCapital expenditure (300) (250)")
+    assert f"| {long_label} | 1,200 | 1,100 |" in text.splitlines()
+    assert "| Capital expenditure | (300) | (250) |" in text.splitlines()
+
+
+def _statement_pdf(path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, "Consolidated results. The table below sets out revenue and operating income for the "
+                   "last three fiscal years.", new_x="LMARGIN", new_y="NEXT")
+    rows = [("(in millions of US dollars)", "2024", "2023", "2022"), ("Total revenue", "12,345", "11,234", "10,100"),
+            ("Research and development expense", "2,900", "2,750", "2,500"),
+            ("Operating income", "3,120", "2,905", "2,610")]
+    with pdf.table() as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.multi_cell(0, 5, "Revenue grew by 10% in 2024, driven by oncology sales.", new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+
+
+def test_a_pdf_table_is_read_as_a_table_and_a_figure_is_quoted_with_its_row_and_column(tmp_path: Path) -> None:
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    _statement_pdf(folder / "annual-report.pdf")
+    [doc], _ = load_file(folder / "annual-report.pdf")
+    assert "| Research and development expense | 2,900 | 2,750 | 2,500 |" in doc.text  # wrapped in its cell
+    advisor = Advisor.from_settings(Settings(data_dir=tmp_path / "data", embedder="hash", min_evidence_score=0.25))
+    assert advisor.ingest([folder]).ok
+    answer = advisor.ask("What was total revenue in 2023?", audience="internal")
+    assert "Total revenue in millions of US dollars — 2024: 12,345; 2023: 11,234; 2022: 10,100" in answer.text
+    assert "None of our sources states" not in answer.text  # the caption makes the figures money
+    assert all(c.page == 1 for c in answer.citations)
