@@ -4,7 +4,8 @@ from pathlib import Path
 
 from advisor.advisor import Advisor
 from advisor.config import Settings
-from advisor.ingest.layout import tabulate, unwrap_lines
+from advisor.ingest.chunker import chunk_document
+from advisor.ingest.layout import Run, heading_levels, mark_headings, tabulate, unwrap_lines
 from advisor.ingest.loaders import load_file
 
 STATEMENT = """Consolidated results. The table below sets out revenue and operating income.
@@ -79,3 +80,39 @@ def test_a_pdf_table_is_read_as_a_table_and_a_figure_is_quoted_with_its_row_and_
     assert "Total revenue in millions of US dollars — 2024: 12,345; 2023: 11,234; 2022: 10,100" in answer.text
     assert "None of our sources states" not in answer.text  # the caption makes the figures money
     assert all(c.page == 1 for c in answer.citations)
+
+
+def test_headings_are_told_by_type_size_and_weight() -> None:
+    body = [Run(f"Body sentence number {i} about licensing deals in Asia.", "Helvetica", 10.5) for i in range(20)]
+    runs = [Run("Annual report 2025", "Helvetica-Bold", 20), *body[:5],
+            Run("Licensing strategy and the case for", "Helvetica-Bold", 14), Run("a wider Asia", "Helvetica-Bold", 14),
+            *body[5:10], Run("Japan", "Helvetica-Bold", 11.5), *body[10:15],
+            Run("Partner selection", "Helvetica-Bold", 10.5), Run("This bold sentence is emphasis.", "Helvetica-Bold", 14),
+            Run("Revenue 2024 2023", "Helvetica-Bold", 14), Run("Later section", "Helvetica-Bold", 14), *body[15:]]
+    levels = heading_levels(runs)
+    assert levels == {"Annual report 2025": 1, "Licensing strategy and the case for": 2, "a wider Asia": 0,
+                      "Japan": 3, "Partner selection": 4, "Later section": 2}
+    page = "Licensing strategy and the case for\na wider Asia\nBody text.\nJapan\nMore body text."
+    assert mark_headings(page, levels).splitlines() == [
+        "## Licensing strategy and the case for a wider Asia", "Body text.", "### Japan", "More body text."]
+    assert heading_levels([]) == {}
+
+
+def test_a_pdf_keeps_its_headings_as_sections(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    filler = " ".join(f"Sentence {i} of the section says something about the market." for i in range(12))
+    for text, style, size in [("Japan market review", "B", 20), ("Pricing", "B", 14), (filler, "", 10.5),
+                              ("NHI price revisions", "B", 12), (filler, "", 10.5), ("Partnering", "B", 14),
+                              ("Most Western biotechs enter Japan through a partner. " + filler, "", 10.5)]:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "japan.pdf"
+    pdf.output(str(path))
+    [doc], _ = load_file(path)
+    assert doc.text.startswith("# Japan market review\n\n## Pricing\n\nSentence 0")
+    assert "\n\n### NHI price revisions\n\n" in doc.text
+    sections = {c.section for c in chunk_document(doc)}
+    assert {"Pricing", "Pricing > NHI price revisions", "Partnering"} <= sections

@@ -4,6 +4,8 @@ page, lines wrapped at the margin, and tables of figures whose columns survive o
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 # a list item: a bullet or a number, then a space
 LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")
@@ -11,11 +13,77 @@ LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")
 
 def continues(prev: str, line: str) -> bool:
     """Whether `line` goes on with the sentence `prev` ends: `prev` has no closing punctuation, and `line` starts in
-    lower case or `prev` is long (it ran to the margin); a list item or a table row never continues, nor is
-    continued."""
-    return bool(prev) and not re.search(r"[.:!?;)|]$", prev) \
+    lower case or `prev` is long (it ran to the margin); a list item, a table row or a heading never continues, nor
+    is continued."""
+    return bool(prev) and not re.search(r"[.:!?;)|]$", prev) and not prev.lstrip().startswith("#") \
         and (line.lstrip()[:1].islower() or len(prev) > 60) and not LIST_ITEM.match(line) \
-        and not line.lstrip().startswith("|")
+        and not line.lstrip().startswith(("|", "#"))
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run of text as a PDF prints it: its font's name and its size in points."""
+
+    text: str
+    font: str
+    size: float
+
+
+_WEIGHT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+
+
+def heading_levels(runs: list[Run]) -> dict[str, int]:
+    """The document's headings, told by type: lines printed larger than its body text, or in bold at its size, that
+    read as a title (at most 12 words, no closing colon or full stop, not a row of figures); a heading that wraps is
+    its lines joined (the lines after the first map to 0). Each larger size is a lower level number; a size used
+    by one heading only, the largest, is the document's title ("#"), the others "##" to "####"; bold at body size
+    is the lowest."""
+    sizes: Counter[float] = Counter()
+    for run in runs:
+        sizes[round(run.size * 2) / 2] += len(run.text)
+    if not sizes:
+        return {}
+    body = sizes.most_common(1)[0][0]
+    heads: list[tuple[list[str], float]] = []  # each heading's lines, and its size
+    previous: Run | None = None
+    for run in runs:
+        line = " ".join(run.text.split())
+        size = round(run.size * 2) / 2
+        larger, bold = size >= body + 1, size >= body and bool(_WEIGHT.search(run.font))
+        if not (larger or bold) or not re.search(r"[A-Za-z]", line) or _row(line) is not None:
+            previous = None
+            continue
+        if previous is not None and (previous.font, previous.size) == (run.font, run.size) \
+                and not re.search(r"[.:;]$", heads[-1][0][-1]):
+            heads[-1][0].append(line)  # the heading wraps onto this line
+        else:
+            heads.append(([line], size if larger else body))
+        previous = run
+    heads = [(lines, size) for lines, size in heads
+             if len(" ".join(lines).split()) <= 12 and not re.search(r"[.,;:]$", lines[-1])]
+    ranks = sorted({size for _, size in heads}, reverse=True)
+    title = len(ranks) > 1 and sum(size == ranks[0] for _, size in heads) == 1
+    out: dict[str, int] = {}
+    for lines, size in heads:
+        rank = ranks.index(size)
+        out.setdefault(lines[0], 1 if title and rank == 0 else 2 + min(rank - title, 2))
+        for line in lines[1:]:
+            out.setdefault(line, 0)
+    return out
+
+
+def mark_headings(page: str, levels: dict[str, int]) -> str:
+    """The page with each line that is a heading (`heading_levels`) written as a Markdown heading."""
+    if not levels:
+        return page
+    out: list[str] = []
+    for line in page.splitlines():
+        level = levels.get(" ".join(line.split()))
+        if level == 0 and out and out[-1].startswith("#"):
+            out[-1] += " " + line.strip()  # a heading's wrapped line
+        else:
+            out.append(f"{'#' * level} {line.strip()}" if level else line)
+    return "\n".join(out)
 
 
 def page_furniture(pages: list[str]) -> set[str]:
@@ -61,11 +129,14 @@ def unwrap_lines(page_text: str) -> str:
                 out.append("")
             continue
         prev = out[-1] if out else ""
+        if line.lstrip().startswith("#") and prev:
+            out.append("")  # a heading starts a block of its own
+            prev = ""
         if continues(prev, line):
             out[-1] = prev + " " + line.strip()
         else:
-            if prev and not re.search(r"[.:!?;)|]$", prev) and len(prev) <= 60 \
-                    and not (LIST_ITEM.match(prev) or LIST_ITEM.match(line)):
+            if prev and (prev.lstrip().startswith("#") or not re.search(r"[.:!?;)|]$", prev) and len(prev) <= 60
+                         and not (LIST_ITEM.match(prev) or LIST_ITEM.match(line))):
                 out.append("")  # a short unpunctuated line is a heading: give it its own block
             out.append(line.strip())
     return "\n".join(out).strip()

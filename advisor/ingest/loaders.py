@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from advisor.ingest.deals import load_deal_file
-from advisor.ingest.layout import LIST_ITEM, continues, page_furniture, unwrap_lines, without_furniture
+from advisor.ingest.layout import (
+    LIST_ITEM,
+    Run,
+    continues,
+    heading_levels,
+    mark_headings,
+    page_furniture,
+    unwrap_lines,
+    without_furniture,
+)
 from advisor.ingest.meta import LoadError, normalise, parse_yaml, read_sidecar, read_text, slug
 from advisor.types import Document
 
@@ -125,20 +134,31 @@ def load_html(path: Path) -> Loaded:
     return [_document(path, text, raw, default_type="article", title=title)], []
 
 
+def _collect(runs: list[Run]) -> Callable[..., None]:
+    """A pypdf text visitor that keeps each run of text with its font and its size as printed."""
+    def visit(text: str, cm: list[float], tm: list[float], font: dict[str, Any] | None, size: float) -> None:
+        if text.strip():
+            scale = abs(tm[3] * cm[3]) if tm and cm else 1.0
+            runs.append(Run(text, str((font or {}).get("/BaseFont", "")), float(size) * (scale or 1.0)))
+    return visit
+
+
 def load_pdf(path: Path) -> Loaded:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(str(path))
-        raw_pages = [page.extract_text() or "" for page in reader.pages]
+        runs: list[Run] = []
+        raw_pages = [page.extract_text(visitor_text=_collect(runs)) or "" for page in reader.pages]
         info: dict[str, object] = dict(reader.metadata or {})
     except (PyPdfError, ValueError, OSError, KeyError, TypeError) as exc:
         raise LoadError(path, f"not a readable PDF ({type(exc).__name__}: {exc}); re-export or remove it") from exc
     furniture = page_furniture(raw_pages)
+    levels = heading_levels(runs)
     text, pages, cursor = "", [], 0
     for number, page_text in enumerate(raw_pages, start=1):
-        body = unwrap_lines(without_furniture(page_text, furniture))
+        body = unwrap_lines(mark_headings(without_furniture(page_text, furniture), levels))
         if not body:
             continue
         if text:
