@@ -87,7 +87,8 @@ def test_headings_are_told_by_type_size_and_weight() -> None:
     runs = [Run("Annual report 2025", "Helvetica-Bold", 20), *body[:5],
             Run("Licensing strategy and the case for", "Helvetica-Bold", 14), Run("a wider Asia", "Helvetica-Bold", 14),
             *body[5:10], Run("Japan", "Helvetica-Bold", 11.5), *body[10:15],
-            Run("Partner selection", "Helvetica-Bold", 10.5), Run("This bold sentence is emphasis.", "Helvetica-Bold", 14),
+            Run("Partner selection", "Helvetica-Bold", 10.5),
+            Run("This bold sentence is emphasis.", "Helvetica-Bold", 14),
             Run("Revenue 2024 2023", "Helvetica-Bold", 14), Run("Later section", "Helvetica-Bold", 14), *body[15:]]
     levels = heading_levels(runs)
     assert levels == {"Annual report 2025": 1, "Licensing strategy and the case for": 2, "a wider Asia": 0,
