@@ -117,3 +117,11 @@ def test_a_pdf_keeps_its_headings_as_sections(tmp_path: Path) -> None:
     assert "\n\n### NHI price revisions\n\n" in doc.text
     sections = {c.section for c in chunk_document(doc)}
     assert {"Pricing", "Pricing > NHI price revisions", "Partnering"} <= sections
+
+
+def test_a_word_hyphenated_at_the_margin_is_made_whole_and_a_compound_keeps_its_hyphen() -> None:
+    text = unwrap_lines("Western companies keep in-licensing Chinese assets because the licens-\n"
+                        "ing terms are attractive and the co-owned patents and the co-\n"
+                        "owned data stay with the first-in-\n"
+                        "human trials run in Australia.")
+    assert "the licensing terms" in text and "the co-owned data" in text and "first-in-human trials" in text

@@ -120,8 +120,11 @@ def unwrap_lines(page_text: str) -> str:
     """Plain text as laid out in lines (a PDF page as pypdf gives it, a hard-wrapped text file): join the wrapped
     ones so sentences survive. A line continues the one before when that one ends without punctuation and this one
     starts in lower case, or the one before is long (it ran to the margin); a list item starts a line of its own, and
-    a table of figures becomes a Markdown table (`tabulate`)."""
+    a table of figures becomes a Markdown table (`tabulate`). A word hyphenated at the margin is made whole
+    ("licens-" + "ing"), unless the text writes it with its hyphen elsewhere ("co-owned") or it is already a
+    compound ("first-in-")."""
     out: list[str] = []
+    words = set(re.findall(r"[a-z][a-z-]*[a-z]", page_text.lower()))
     for line in tabulate(page_text.splitlines()):
         line = line.rstrip()
         if not line.strip():
@@ -133,7 +136,7 @@ def unwrap_lines(page_text: str) -> str:
             out.append("")  # a heading starts a block of its own
             prev = ""
         if continues(prev, line):
-            out[-1] = prev + " " + line.strip()
+            out[-1] = _rejoined(prev, line.strip(), words)
         else:
             if prev and (prev.lstrip().startswith("#") or not re.search(r"[.:!?;)|]$", prev) and len(prev) <= 60
                          and not (LIST_ITEM.match(prev) or LIST_ITEM.match(line))):
@@ -142,11 +145,22 @@ def unwrap_lines(page_text: str) -> str:
     return "\n".join(out).strip()
 
 
+def _rejoined(prev: str, line: str, words: set[str]) -> str:
+    """`prev` and the line that continues it, as one line (see `unwrap_lines` for a word split at the margin)."""
+    broken = re.search(r"([A-Za-z][A-Za-z-]*)-$", prev)
+    rest = re.match(r"[a-z]+", line)
+    if broken is None or rest is None:
+        return f"{prev} {line}"
+    head, tail = broken.group(1), rest.group(0)
+    hyphenated = "-" in head or (f"{head}-{tail}".lower() in words and (head + tail).lower() not in words)
+    return prev + line if hyphenated else prev[:-1] + line
+
+
 # a table cell: a figure (a currency sign, a thousands separator, decimals, a percentage, a negative in brackets) or
 # a dash for none
 _CELL = re.compile(r"\(?[-+]?[$€£¥]?\d[\d,]*(?:\.\d+)?%?\)?|[-–—]")
-# a column heading of a table of figures: a year, a fiscal year or a quarter
-_PERIOD = re.compile(r"(?:FY|Q[1-4])?(?:19|20)\d\d")
+# a column heading of a table of figures: a year or a fiscal year ("2024", "FY2024")
+_PERIOD = re.compile(r"(?:FY)?(?:19|20)\d\d")
 
 
 def _row(line: str) -> tuple[str, list[str]] | None:
