@@ -125,3 +125,11 @@ def test_a_word_hyphenated_at_the_margin_is_made_whole_and_a_compound_keeps_its_
                         "owned data stay with the first-in-\n"
                         "human trials run in Australia.")
     assert "the licensing terms" in text and "the co-owned data" in text and "first-in-human trials" in text
+
+
+def test_only_a_markdown_heading_starts_a_block_of_its_own() -> None:
+    text = unwrap_lines("The parties signed the agreement and the reseller form was completed for the\n#\n"
+                        "Schedule 1 reseller information follows here.\n## Terms\nThe term is five years.")
+    assert text.splitlines() == [  # a lone "#" is text: the long line it wraps from goes on through it
+        "The parties signed the agreement and the reseller form was completed for the # Schedule 1 reseller "
+        "information follows here.", "", "## Terms", "", "The term is five years."]

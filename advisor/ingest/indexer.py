@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 FaultHook = Callable[[str], None]
 # Bump when loaders or chunking change what a file becomes: every file is then re-read (chunks whose
 # text and metadata did not change keep their ids and are not re-embedded).
-INGEST_VERSION = "9"  # 9: a word hyphenated at the margin of a PDF or text file made whole
+INGEST_VERSION = "10"  # 10: in a PDF or text file, only a Markdown heading ("# Title") starts a block, not any "#"
+# (9: a word hyphenated at the margin of a PDF or text file made whole)
 # (8: PDF headings told by type size and weight)
 # (7: tables of figures in PDFs and text files read as tables)
 # (6: PDF running headers and footers dropped, sentences joined across pages, page turns kept)

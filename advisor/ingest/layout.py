@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from advisor.text import is_heading
+
 # a list item: a bullet or a number, then a space
 LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")
 
@@ -15,9 +17,9 @@ def continues(prev: str, line: str) -> bool:
     """Whether `line` goes on with the sentence `prev` ends: `prev` has no closing punctuation, and `line` starts in
     lower case or `prev` is long (it ran to the margin); a list item, a table row or a heading never continues, nor
     is continued."""
-    return bool(prev) and not re.search(r"[.:!?;)|]$", prev) and not prev.lstrip().startswith("#") \
+    return bool(prev) and not re.search(r"[.:!?;)|]$", prev) and not is_heading(prev) \
         and (line.lstrip()[:1].islower() or len(prev) > 60) and not LIST_ITEM.match(line) \
-        and not line.lstrip().startswith(("|", "#"))
+        and not line.lstrip().startswith("|") and not is_heading(line)
 
 
 @dataclass(frozen=True)
@@ -132,13 +134,13 @@ def unwrap_lines(page_text: str) -> str:
                 out.append("")
             continue
         prev = out[-1] if out else ""
-        if line.lstrip().startswith("#") and prev:
+        if is_heading(line) and prev:
             out.append("")  # a heading starts a block of its own
             prev = ""
         if continues(prev, line):
             out[-1] = _rejoined(prev, line.strip(), words)
         else:
-            if prev and (prev.lstrip().startswith("#") or not re.search(r"[.:!?;)|]$", prev) and len(prev) <= 60
+            if prev and (is_heading(prev) or not re.search(r"[.:!?;)|]$", prev) and len(prev) <= 60
                          and not (LIST_ITEM.match(prev) or LIST_ITEM.match(line))):
                 out.append("")  # a short unpunctuated line is a heading: give it its own block
             out.append(line.strip())
