@@ -36,10 +36,10 @@ _WEIGHT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 
 def heading_levels(runs: list[Run]) -> dict[str, int]:
     """The document's headings, told by type: lines printed larger than its body text, or in bold at its size, that
-    read as a title (at most 12 words, no closing colon or full stop, not a row of figures); a heading that wraps is
-    its lines joined (the lines after the first map to 0). Each larger size is a lower level number; a size used
-    by one heading only, the largest, is the document's title ("#"), the others "##" to "####"; bold at body size
-    is the lowest."""
+    read as a title (at most 12 words, no closing comma, colon or full stop, not a row of figures); a heading that
+    wraps is its lines joined (the lines after the first map to 0). Each larger size is a lower level number; a size
+    used by one heading only, the largest, is the document's title ("#"), the others "##" to "####"; bold at body
+    size is the lowest."""
     sizes: Counter[float] = Counter()
     for run in runs:
         sizes[round(run.size * 2) / 2] += len(run.text)
