@@ -39,7 +39,6 @@ def _document(path: Path, text: str, raw: dict[str, Any], *, default_type: str, 
 # a line that starts a Markdown block of its own: a heading, a list item, a table row, a quote, a rule or a setext
 # underline, HTML, a code fence
 _BLOCK_START = re.compile(r"\s*(?:#{1,6}(?:\s|$)|[-*+•]\s|\d+[.)]\s|\||>|(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$|```|~~~|<)")
-
 # a line no following line joins: a heading, a table row, HTML, a code fence, a hard break (two spaces, a backslash)
 _BLOCK_END = re.compile(r"\s*(?:#|\||<|```|~~~)|.*(?:  |\\)$")
 
@@ -136,10 +135,15 @@ def load_html(path: Path) -> Loaded:
 
 def _collect(runs: list[Run]) -> Callable[..., None]:
     """A pypdf text visitor that keeps each run of text with its font and its size as printed."""
-    def visit(text: str, cm: list[float], tm: list[float], font: dict[str, Any] | None, size: float) -> None:
-        if text.strip():
-            scale = abs(tm[3] * cm[3]) if tm and cm else 1.0
-            runs.append(Run(text, str((font or {}).get("/BaseFont", "")), float(size) * (scale or 1.0)))
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if not text.strip():
+            return
+        try:  # the size as printed: the font size scaled by the text and page matrices
+            printed = abs(float(size) * float(tm[3]) * float(cm[3])) or float(size)
+        except (IndexError, TypeError, ValueError):
+            printed = 0.0  # unknown: never read as a heading
+        name = font.get("/BaseFont", "") if isinstance(font, dict) else ""
+        runs.append(Run(text, str(name), printed))
     return visit
 
 
