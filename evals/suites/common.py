@@ -96,6 +96,11 @@ class CorpusDoc:
     doc_type: str = "article"
 
 
+def corpus_file(folder: Path, doc_id: str, fmt: str) -> Path:
+    """Where `write_corpus` puts a document: its id as a slug, a digest (two ids may slug alike), the format."""
+    return folder / f"{slug(doc_id)}-{hashlib.sha1(doc_id.encode()).hexdigest()[:8]}.{fmt}"
+
+
 def write_corpus(docs: Iterable[CorpusDoc], folder: Path, fmt: str = "md") -> list[Path]:
     """One file per document: `.md` with front matter giving its dataset id, title and `audience: public`, or with
     `fmt="pdf"` the text printed as a paged PDF (`evals.suites.pdf`) with the same metadata in a sidecar.
@@ -116,7 +121,7 @@ def write_corpus(docs: Iterable[CorpusDoc], folder: Path, fmt: str = "md") -> li
         if doc.published:
             front["published"] = doc.published
         meta = yaml.safe_dump(front, allow_unicode=True, sort_keys=True)
-        path = folder / f"{slug(doc.doc_id)}-{hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]}.{fmt}"
+        path = corpus_file(folder, doc.doc_id, fmt)
         if fmt == "md":
             files = {path: f"---\n{meta}---\n\n{doc.text.strip()}\n".encode()}
         else:

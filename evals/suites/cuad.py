@@ -37,9 +37,11 @@ from advisor.config import Settings
 from evals.suites.common import (
     CorpusDoc,
     Stopwatch,
+    Systems,
     auroc,
     build_systems,
     cache_note,
+    corpus_file,
     corpus_label,
     held_apart,
     mean,
@@ -172,7 +174,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
     systems = build_systems(settings, suite=suite, docs=[contracts[d] for d in doc_ids],
                             label=corpus_label(doc_ids, sample is None), cache_dir=cache_dir,
                             with_baseline=with_baseline, labelled=labelled, fmt=fmt)
-    printed = _printed_pages(systems) if fmt == "pdf" else {}
+    printed = _printed_pages(systems, [contracts[d] for d in doc_ids]) if fmt == "pdf" else {}
     watch = Stopwatch()
     per_query: list[dict[str, Any]] = []
     for q in chosen:
@@ -230,15 +232,9 @@ def run_pdf(settings: Settings, **kwargs: Any) -> dict[str, Any]:
     return run(settings, fmt="pdf", **kwargs)
 
 
-def _printed_pages(systems: Any) -> dict[str, list[list[str]]]:
-    """Each indexed PDF's pages as printed, by document id (read back from the files the suite wrote)."""
-    import yaml
-
-    out = {}
-    for path in sorted((systems.root / "docs").glob("*.pdf")):
-        meta = yaml.safe_load(path.with_name(path.name + ".meta.yaml").read_text(encoding="utf-8"))
-        out[str(meta["id"])] = page_words(path, str(meta["title"]))
-    return out
+def _printed_pages(systems: Systems, docs: list[CorpusDoc]) -> dict[str, list[list[str]]]:
+    """Each document's pages as printed, by document id (read back from the PDFs the suite wrote)."""
+    return {d.doc_id: page_words(corpus_file(systems.root / "docs", d.doc_id, "pdf"), d.title) for d in docs}
 
 
 def _on_page(pages: list[list[str]], page: int | None, passage: str) -> bool:
