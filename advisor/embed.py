@@ -165,6 +165,12 @@ class SentenceTransformerEmbedder:
                 self._onnx = load_onnx_encoder(model, self.model_path, self.onnx_cache, threads=self.threads)
             self._model = model
 
+    def word_pieces(self, word: str) -> int:
+        """How many pieces of its vocabulary the model reads a word in: a word of its language takes one or two
+        ("sell", "collab"), a coinage more ("cadonilimab": 4)."""
+        self.warm_up()
+        return len(self._model.tokenizer.tokenize(word))
+
     def embed(self, texts: list[str]) -> np.ndarray:
         self.warm_up()
         self.texts_embedded += len(texts)
