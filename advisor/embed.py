@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -137,6 +138,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.texts_embedded = 0
         self._model: Any = None
+        self._pieces: Any = None  # the tokenizer `word_pieces` reads with
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
         self._queries = QueryBatcher(self._encode)
@@ -167,9 +169,14 @@ class SentenceTransformerEmbedder:
 
     def word_pieces(self, word: str) -> int:
         """How many pieces of its vocabulary the model reads a word in: a word of its language takes one or two
-        ("sell", "collab"), a coinage more ("cadonilimab": 4)."""
+        ("sell", "collab"), a coinage more ("cadonilimab": 4). Read by a copy of the model's tokenizer: a fast
+        tokenizer keeps its padding settings in shared state, and a call without padding beside a padded batch
+        being encoded in another thread would leave that batch ragged."""
         self.warm_up()
-        return len(self._model.tokenizer.tokenize(word))
+        with self._lock:
+            if self._pieces is None:
+                self._pieces = copy.deepcopy(self._model.tokenizer)
+        return len(self._pieces.tokenize(word))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         self.warm_up()
