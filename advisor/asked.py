@@ -93,8 +93,14 @@ _YES_NO = re.compile(r"^\W*(?:so,?\s+)?(?:is it (?:true|right|correct)|(?:did|wa
 _PAID = re.compile(r"\b(?:pa(?:y|id|ying|yments?)|receiv\w*|upfront|up-front|milestones?|royalt\w*|fees?|"
                    r"price[ds]?|valu(?:ed|ation))\b", re.I)
 _AMOUNT = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?" + _UNITS + r"\b", re.I)
+# a date is stated on the calendar, or counted from an event the text names ("five (5) years after the Effective
+# Date", "the third anniversary of signing", "within 60 working days after filing"): when a term ends or a right
+# lapses is often written only so
 _DATE = re.compile(_YEAR_PATTERN + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
-                   r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
+                   r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+                   r"(?:\b\d+|" + _NUMBER_WORDS + r"|\bone)\s*(?:\(\d+\)\s*)?(?:(?:calendar|business|working)\s+)?"
+                   r"(?:days?|weeks?|months?|years?)\s+(?:after|from|following|before|prior to)\b|"
+                   r"\banniversary of\b", re.I)
 
 
 

@@ -52,6 +52,12 @@ def test_an_answer_states_a_value_of_that_kind_or_not() -> None:
     assert not states("number", "The trial met its primary endpoint [1].")  # a citation number is not a value
     assert states("date", "The House passed it on 11 December 2025 [1].")
     assert not states("date", "The House has passed the bill [3].")
+    # a date counted from an event is a date: when a term ends is often written only so
+    assert states("date", "The initial term ends five (5) years after the Effective Date [1].")
+    assert states("date", "The licence lapses on the third anniversary of first commercial sale [1].")
+    assert states("date", "Trials may start 60 working days after filing without objection [2].")
+    assert not states("date", "The agreement runs for a period of three years [1].")  # a length, not a when
+    assert not states("date", "Two years of data back the filing [1].")
 
 
 def test_a_named_kind_of_money_must_be_stated_as_that_kind() -> None:
