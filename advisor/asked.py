@@ -100,7 +100,11 @@ _DATE = re.compile(_YEAR_PATTERN + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|o
                    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
                    r"(?:\b\d+|" + _NUMBER_WORDS + r"|\bone)\s*(?:\(\d+\)\s*)?(?:(?:calendar|business|working)\s+)?"
                    r"(?:days?|weeks?|months?|years?)\s+(?:after|from|following|before|prior to)\b|"
-                   r"\banniversary of\b", re.I)
+                   r"\banniversary of\b|"
+                   # a term's start and its length state its end ("shall begin on the Effective Date and continue
+                   # in effect for a period of five (5) years")
+                   r"\b(?:commenc|begin|began|start)\w*\b[^.;]{0,120}?\b(?:for|of)\s+(?:a\s+(?:period|term)\s+of\s+)?"
+                   r"(?:\d+|" + _NUMBER_WORDS + r"|\bone)\s*(?:\(\d+\)\s*)?(?:months?|years?)\b", re.I)
 
 
 

@@ -57,6 +57,8 @@ def test_an_answer_states_a_value_of_that_kind_or_not() -> None:
     assert states("date", "The licence lapses on the third anniversary of first commercial sale [1].")
     assert states("date", "Trials may start 60 working days after filing without objection [2].")
     assert not states("date", "The agreement runs for a period of three years [1].")  # a length, not a when
+    assert states("date", "The term shall begin on the Effective Date and continue in effect for a period of five "
+                          "(5) years (the \"Initial Term\") [1].")  # a start and a length: the end
     assert not states("date", "Two years of data back the filing [1].")
 
 
