@@ -66,7 +66,6 @@ UNMENTIONED_SALIENCE = 0.1
 WITHHELD_MARGIN = 0.2
 WITHHELD_CHUNKS = 3
 _CONTRACTION = re.compile(r"\w['’](?:d|m|re|ve|ll|t)$", re.I)
-_TITLE_WORD = re.compile(r"[A-Z][a-z]+")
 # a word in lower case the embedder reads in this many pieces of its vocabulary or more is a coinage (a drug's or
 # a company's name: "cadonilimab" 4, "ibuprofen" 4), not a word of its language: of the answerable dev, fresh_dev
 # and fresh_refusal questions' lower-case words no source holds, those read in three pieces or more are
@@ -84,25 +83,6 @@ def _written_names(text: str, coined: Callable[[str], bool] | None = None) -> li
     return [word for word in words if not _CONTRACTION.search(word) and
             (any(c.isupper() for c in word) or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
              or (coined is not None and word.isalpha() and coined(word)))]
-
-
-def _title_runs(text: str) -> list[str]:
-    """Runs of two or more words written in title case and apart ("Critical Medicines Act"; not "Innovent–Lilly",
-    two names joined), a sentence's first word aside (every sentence starts with a capital): a name made of
-    ordinary words, which only a source that writes the words together mentions."""
-    runs: list[str] = []
-    for sentence in re.split(r"(?<=[.?!:;])\s+", text):
-        run: list[str] = []
-        for token in [*sentence.split()[1:], ""]:
-            word = re.sub(r"['’]s$", "", token.rstrip(",.;:?!)\"'’”"))
-            if _TITLE_WORD.fullmatch(word):
-                run.append(word)
-                if word == token:
-                    continue
-            if len(run) >= 2:
-                runs.append(" ".join(run))
-            run = []
-    return runs
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9$%.,'’/&+-]*")
@@ -676,32 +656,16 @@ class Advisor:
         text = query if written is None else written
         pieces = getattr(self.embedder, "word_pieces", None)
         coined = (lambda word: pieces(word) >= COINED_PIECES) if pieces is not None else None
-        names: dict[tuple[str, ...], str] = {(t,): word for word in _written_names(text, coined) for t in tokenize(word)
+        names = {t: word for word in _written_names(text, coined) for t in tokenize(word)
                  if unseen(t) and not t.isdigit()}
-        for run in _title_runs(text):  # a name of words the index holds, never written together
-            terms = tuple(tokenize(run))
-            if len(terms) >= 2 and not any((t,) in names for t in terms) and not self._holds_phrase(terms):
-                names[terms] = run
         if not names:
             return []
         vector = self.embedder.embed([query])[0]
-        groups = list(names)
-        *each, together = self._salience(query, [*map(list, groups), [t for g in groups for t in g]], vector)
+        terms = list(names)
+        *each, together = self._salience(query, [*([t] for t in terms), terms], vector)
         if together < UNMENTIONED_SALIENCE:
             return []
-        return [names[g] for g, s in zip(groups, each, strict=True) if s >= max(each) / 2]
-
-    def _holds_phrase(self, terms: tuple[str, ...], candidates: int = 20) -> bool:
-        """Whether a chunk of the index writes these terms together, in this order (among the `candidates` chunks
-        that hold the most of them)."""
-        lexical = self.store.lexical()
-        rows = lexical.search(" ".join(terms), candidates)
-        n = len(terms)
-        for chunk in self.store.catalog.iter_chunks([lexical.ids[row] for row, _ in rows]):
-            held = tokenize(f"{chunk.meta.get('title', '')}\n{chunk.section}\n{chunk.text}")
-            if any(tuple(held[i:i + n]) == terms for i in range(len(held) - n + 1)):
-                return True
-        return False
+        return [names[t] for t, s in zip(terms, each, strict=True) if s >= max(each) / 2]
 
     def _salience(self, query: str, terms: list[str] | list[list[str]], vector: np.ndarray) -> list[float]:
         """How much the question's meaning rests on each term (or each group of terms): 1 - the cosine similarity of
