@@ -66,23 +66,15 @@ UNMENTIONED_SALIENCE = 0.1
 WITHHELD_MARGIN = 0.2
 WITHHELD_CHUNKS = 3
 _CONTRACTION = re.compile(r"\w['’](?:d|m|re|ve|ll|t)$", re.I)
-# a word in lower case the embedder reads in this many pieces of its vocabulary or more is a coinage (a drug's or
-# a company's name: "cadonilimab" 4, "ibuprofen" 4), not a word of its language: of the answerable dev, fresh_dev
-# and fresh_refusal questions' lower-case words no source holds, those read in three pieces or more are
-# contractions, compounds of held words ("data-heavy") and "overpay(ing)", which move their questions 0.06 at most
-# (under UNMENTIONED_SALIENCE); the informal ones ("collab", "subq", "pls", "whats") read in two
-COINED_PIECES = 3
 
 
-def _written_names(text: str, coined: Callable[[str], bool] | None = None) -> list[str]:
+def _written_names(text: str) -> list[str]:
     """The words of `text` that could be names: written with a capital ("AbbVie", "CSPC", and a sentence's first
-    word, which only the sources can tell from an ordinary one), of letters and digits ("ASC30"), or, in lower case,
-    a word the embedder reads as a coinage rather than a word of its language (`coined`: "cadonilimab", not "sell"
-    or "collab"); without a possessive's "'s"; not a contraction ("We'd", "I'm"), which is grammar."""
+    word, which only the sources can tell from an ordinary one) or of letters and digits ("ASC30"), without a
+    possessive's "'s"; not a contraction ("We'd", "I'm"), which is grammar."""
     words = (re.sub(r"['’]s$", "", word) for word in re.findall(r"[\w'’-]+", text))
     return [word for word in words if not _CONTRACTION.search(word) and
-            (any(c.isupper() for c in word) or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
-             or (coined is not None and word.isalpha() and coined(word)))]
+            (any(c.isupper() for c in word) or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word)))]
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9$%.,'’/&+-]*")
@@ -653,10 +645,7 @@ class Advisor:
             parts = [t for part in term.split("-") for t in tokenize(part)] if "-" in term else []
             return not parts or any(lexical.idf(t) >= never for t in parts)
 
-        text = query if written is None else written
-        pieces = getattr(self.embedder, "word_pieces", None)
-        coined = (lambda word: pieces(word) >= COINED_PIECES) if pieces is not None else None
-        names = {t: word for word in _written_names(text, coined) for t in tokenize(word)
+        names = {t: word for word in _written_names(query if written is None else written) for t in tokenize(word)
                  if unseen(t) and not t.isdigit()}
         if not names:
             return []

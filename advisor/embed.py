@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import os
@@ -138,7 +137,6 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.texts_embedded = 0
         self._model: Any = None
-        self._pieces: Any = None  # the tokenizer `word_pieces` reads with
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
         self._queries = QueryBatcher(self._encode)
@@ -166,17 +164,6 @@ class SentenceTransformerEmbedder:
 
                 self._onnx = load_onnx_encoder(model, self.model_path, self.onnx_cache, threads=self.threads)
             self._model = model
-
-    def word_pieces(self, word: str) -> int:
-        """How many pieces of its vocabulary the model reads a word in: a word of its language takes one or two
-        ("sell", "collab"), a coinage more ("cadonilimab": 4). Read by a copy of the model's tokenizer: a fast
-        tokenizer keeps its padding settings in shared state, and a call without padding beside a padded batch
-        being encoded in another thread would leave that batch ragged."""
-        self.warm_up()
-        with self._lock:
-            if self._pieces is None:
-                self._pieces = copy.deepcopy(self._model.tokenizer)
-        return len(self._pieces.tokenize(word))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         self.warm_up()

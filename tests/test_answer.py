@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advisor.advisor import Advisor, InputError, _written_names
+from advisor.advisor import Advisor, InputError
 from advisor.cite import SUPPORT_THRESHOLD, cited_sentences, support
 from advisor.config import Settings
 from advisor.intent import question_parts
@@ -171,11 +171,6 @@ def test_a_name_no_source_mentions_is_not_answered_by_its_neighbours(advisor: Ad
     # a sentence's first word may be a name too, only the sources tell; a contraction is grammar
     assert advisor.unmentioned_names("Mabwell relaxed what in Japan?") == ["Mabwell"]
     assert advisor.unmentioned_names("We'd like to know what Japan relaxed for phase 1 studies.") == []
-
-
-def test_a_lower_case_word_is_a_name_when_the_embedder_reads_it_as_a_coinage() -> None:
-    assert _written_names("is velomirtide like collab?", lambda word: word == "velomirtide") == ["velomirtide"]
-    assert _written_names("is velomirtide like collab?") == []  # without an embedder's vocabulary, case decides
 
 
 def test_two_names_no_source_mentions_weigh_together(advisor: Advisor) -> None:

@@ -87,20 +87,3 @@ def test_a_failed_export_falls_back_to_pytorch(tmp_path, monkeypatch, caplog) ->
     assert embedder.runtime == "torch"
     assert "exporter crashed" in caplog.text and "PyTorch" in caplog.text
     assert embedder.embed(["still works"]).shape == (1, 384)
-
-
-@pytest.mark.model
-def test_reading_a_words_pieces_leaves_the_models_tokenizer_as_batches_set_it() -> None:
-    """A fast tokenizer keeps its padding settings in shared state: a word read without padding on the model's own
-    tokenizer, while another thread padded a batch, once left that batch ragged ("setting an array element with a
-    sequence" in the ONNX encoder, killing the background warm-up)."""
-    from advisor.embed import SentenceTransformerEmbedder, packaged_minilm_path
-
-    embedder = SentenceTransformerEmbedder(packaged_minilm_path())
-    embedder.warm_up()
-    shared = embedder._model.tokenizer
-    shared(["a batch", "a longer batch of words"], padding=True)  # what an encode sets before it runs
-    padding = shared.backend_tokenizer.padding
-    assert padding is not None
-    assert embedder.word_pieces("cadonilimab") >= 3 > embedder.word_pieces("collab")
-    assert shared.backend_tokenizer.padding == padding  # untouched: the read used a tokenizer of its own

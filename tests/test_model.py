@@ -80,18 +80,6 @@ def test_a_missing_word_of_manner_weighs_less_than_a_missing_subject(advisor: Ad
     assert employees > 0.1  # a thing asked about, absent from the sources, still counts against them
 
 
-def test_a_coined_word_no_source_holds_is_a_name_the_answer_says_it_lacks(advisor: Advisor) -> None:
-    """A drug's name written in lower case reads to the embedder as a coinage, not a word of its language."""
-    drug = "is it true akeso licensed velomirtide outside china? what were the terms"
-    assert advisor.embedder.word_pieces("velomirtide") >= 3 > advisor.embedder.word_pieces("collab")
-    assert advisor.unmentioned_names(drug) == ["velomirtide"]
-    answer = advisor.ask(drug)
-    assert not answer.covered and answer.route in ("partial", "no_coverage"), answer.text
-    # an ordinary word the sources phrase otherwise is no name, however many pieces the embedder reads it in
-    assert advisor.unmentioned_names("How should we split the upfront so we are not overpaying if phase 3 "
-                                     "flops?") == []
-
-
 def test_a_definition_question_is_answered_from_the_section_that_defines_it_in_order(advisor: Advisor) -> None:
     answer = advisor.ask("What's a NewCo deal and why would a Chinese biotech do one?")
     assert answer.covered, answer.text
