@@ -212,6 +212,9 @@ def test_multihop_measures_evidence_recall_and_null_refusal(settings: Settings, 
     assert base["refusal_rate"] == 0.0
     null_row = next(r for r in out["per_query"] if r["null"])
     assert null_row["advisor"]["refused"] is True and null_row["naive-baseline"]["refused"] is False
+    # which check refused is kept per question: the gate ("no_coverage") or a check after it ("partial")
+    for row in out["per_query"]:
+        assert (row["advisor"]["route"] in ("no_coverage", "partial")) is row["advisor"]["refused"]
 
 
 def test_pubmedqa_asks_about_studies_indexed_and_held_out(settings: Settings, datasets: Path,

@@ -187,7 +187,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
             answer = watch.time(system.name, partial(system.answer, q["question"], audience="public"))
             top = system.retrieve(q["question"], k=10, audience="public")
             row[system.name] = {
-                "refused": not answer.covered, "evidence_score": answer.evidence_score,
+                "refused": not answer.covered, "route": answer.route, "evidence_score": answer.evidence_score,
                 "contract_hit@4": any(r.doc_id == q["doc_id"] for r in top[:4]),
                 "clause_hit@1": any(matches(r.doc_id, r.text) for r in top[:1]),
                 "clause_hit@4": any(matches(r.doc_id, r.text) for r in top[:4]),

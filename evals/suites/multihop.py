@@ -85,7 +85,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
         for system in systems.all():
             answer = watch.time(system.name, partial(system.answer, q["question"], audience="public"))
             ranked = dedupe(r.doc_id for r in system.retrieve(q["question"], k=30, audience="public"))
-            row[system.name] = {"refused": not answer.covered, "top10": ranked[:10],
+            row[system.name] = {"refused": not answer.covered, "route": answer.route, "top10": ranked[:10],
                                 "evidence_score": answer.evidence_score,
                                 "recall@4": recall_at_k(ranked, q["evidence"], 4),
                                 "recall@10": recall_at_k(ranked, q["evidence"], 10)}

@@ -84,8 +84,8 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
         for system in systems.all():
             answer = watch.time(system.name, partial(system.answer, q["question"], audience="public"))
             top = dedupe(r.doc_id for r in system.retrieve(q["question"], k=30, audience="public"))[:10]
-            row[system.name] = {"refused": not answer.covered, "evidence_score": answer.evidence_score,
-                                "recall@1": recall_at_k(top, [q["doc_id"]], 1),
+            row[system.name] = {"refused": not answer.covered, "route": answer.route,
+                                "evidence_score": answer.evidence_score, "recall@1": recall_at_k(top, [q["doc_id"]], 1),
                                 "recall@10": recall_at_k(top, [q["doc_id"]], 10)}
         per_query.append(row)
     out = {}

@@ -77,7 +77,7 @@ def run(settings: Settings, *, sample: int | None, cache_dir: Path, datasets_dir
             answer = watch.time(system.name, partial(system.answer, q["question"], audience="public"))
             top = dedupe(r.doc_id for r in system.retrieve(q["question"], k=12, audience="public"))[:4]
             row[system.name] = {
-                "refused": not answer.covered,
+                "refused": not answer.covered, "route": answer.route,
                 "contains_gold": answer.covered and q["answerable"] and contains_answer(answer.text, q["answers"]),
                 "paragraph_hit@4": recall_at_k(top, [q["doc_id"]], 4), "paragraph_hit@1": top[:1] == [q["doc_id"]],
                 "chars": len(answer.text),
