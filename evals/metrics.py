@@ -50,3 +50,17 @@ def percentile(values: Sequence[float], p: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def auroc(scores: Sequence[float], positive: Sequence[bool]) -> float:
+    """Probability that a positive outranks a negative (ties count half); 0 when either class is empty.
+
+    Used on our evidence score with "should answer" as the positive class: how well the score separates the two
+    whatever threshold the gate uses.
+    """
+    pos = [s for s, p in zip(scores, positive, strict=True) if p]
+    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
+    if not pos or not neg:
+        return 0.0
+    wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in pos for b in neg)
+    return round(wins / (len(pos) * len(neg)), 4)

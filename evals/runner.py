@@ -19,7 +19,7 @@ from typing import Any
 from advisor.types import Answer, Turn
 from evals.citations import score_citations
 from evals.facts import facts_present, normalise
-from evals.metrics import mrr, ndcg_at_k, percentile, recall_at_k
+from evals.metrics import auroc, mrr, ndcg_at_k, percentile, recall_at_k
 from evals.shape import false_refusal, shape
 from evals.system import System
 
@@ -289,7 +289,7 @@ def evaluate(system: System, question: dict[str, Any], *, markers: Sequence[str]
     scores = score_citations(answer)
     leaks = leakage(answer, markers, internal_docs) if audience == "public" else []
     record.update({
-        "route": answer.route, "refused": refused, "correct": float(correct),
+        "route": answer.route, "refused": refused, "correct": float(correct), "evidence_score": answer.evidence_score,
         "citation_precision": scores.precision, "citation_recall": scores.recall,
         "citations": len(answer.citations), "citation_failures": scores.failures[:8],
         "leak": bool(leaks), "leak_reasons": leaks,
@@ -311,6 +311,18 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
+def _evidence_auroc(records: Sequence[dict[str, Any]]) -> float | None:
+    """How well the evidence gate's score separates the answerable questions from the others, whatever its
+    threshold (over the questions the gate reads: not those the deal records answer alone); None without both
+    kinds, or for a system whose score never varies (the baseline has none)."""
+    gated = [r for r in records if r.get("route") != "analytics" and "evidence_score" in r and not r.get("error")]
+    scores = [float(r["evidence_score"]) for r in gated]
+    labels = [bool(r["answerable"]) for r in gated]
+    if len(set(scores)) < 2 or all(labels) or not any(labels):
+        return None
+    return auroc(scores, labels)
+
+
 def aggregate(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Means of the per-question metrics (over the questions where each is defined), refusal precision and
     recall, leakage over public questions, latency percentiles."""
@@ -323,6 +335,7 @@ def aggregate(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["refusal_precision"] = true_refusals / len(refused) if refused else None
     out["refusal_recall"] = true_refusals / len(should) if should else None
     out["refusals"] = len(refused)
+    out["evidence_auroc"] = _evidence_auroc(records)
     public = [r for r in records if r["audience"] == "public"]
     out["leaks"] = sum(1 for r in public if r.get("leak"))
     out["leakage_rate"] = out["leaks"] / len(public) if public else None

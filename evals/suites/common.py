@@ -24,7 +24,7 @@ from advisor.embed import Embedder, make_embedder
 from advisor.ingest.indexer import INGEST_VERSION
 from advisor.retrieve import Filters, HybridRetriever
 from evals.baseline import NaiveBaseline, baseline_for
-from evals.metrics import percentile
+from evals.metrics import auroc, percentile  # noqa: F401 - auroc: the suites read it from here
 from evals.system import AdvisorSystem, Retrieved
 
 log = logging.getLogger(__name__)
@@ -295,20 +295,6 @@ def refused_when_first(refused: Sequence[bool], first: Sequence[bool]) -> dict[s
     picked = [r for r, f in zip(refused, first, strict=True) if f]
     return {"evidence_first": float(len(picked)),
             "refused_when_evidence_first": round(sum(picked) / len(picked), 4) if picked else 0.0}
-
-
-def auroc(scores: Sequence[float], positive: Sequence[bool]) -> float:
-    """Probability that a positive outranks a negative (ties count half); 0 when either class is empty.
-
-    Used on our evidence score with "should answer" as the positive class: how well the score separates the two
-    whatever threshold the gate uses.
-    """
-    pos = [s for s, p in zip(scores, positive, strict=True) if p]
-    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
-    if not pos or not neg:
-        return 0.0
-    wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in pos for b in neg)
-    return round(wins / (len(pos) * len(neg)), 4)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
