@@ -59,6 +59,20 @@ def test_aggregate_refusal_precision_and_recall() -> None:
     assert aggregate([records[3]])["refusal_precision"] is None
 
 
+def test_aggregate_reads_how_well_the_gate_score_separates_the_two_kinds() -> None:
+    def scored(qid: str, score: float, answerable: bool, route: str = "lookup") -> dict[str, Any]:
+        return {**_record(qid, "simple_fact", answerable, answerable=answerable), "evidence_score": score,
+                "route": route}
+
+    records = [scored("a", 0.9, True), scored("b", 0.6, True), scored("c", 0.7, False), scored("d", 0.2, False)]
+    assert aggregate(records)["evidence_auroc"] == 0.75  # of four answerable-unanswerable pairs, three in order
+    # the deal records' answers pass no gate; a score that never varies (the baseline's) separates nothing
+    assert aggregate([*records, scored("e", 0.0, True, route="analytics")])["evidence_auroc"] == 0.75
+    assert aggregate([scored(q, 0.0, q < "c") for q in "abcd"])["evidence_auroc"] is None
+    assert aggregate(records[:2])["evidence_auroc"] is None  # one kind only
+    assert "| Evidence AUROC (gate score) | 0.750 |" in report.summary_markdown(_results(records))
+
+
 def test_report_files_are_self_contained_and_compare_cli_reads_them(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     a = _results([_record("qa-001", "simple_fact", True, latency=50), _record("qa-002", "advice", False)])
