@@ -96,15 +96,16 @@ _AMOUNT = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?" + _UNITS + r"\b", re.I)
 # a date is stated on the calendar, or counted from an event the text names ("five (5) years after the Effective
 # Date", "the third anniversary of signing", "within 60 working days after filing"): when a term ends or a right
 # lapses is often written only so
+_HOW_MANY = r"(?:\b\d+|" + _NUMBER_WORDS + r"|\bone)\s*(?:\(\d+\)\s*)?"  # "5", "five", "five (5)"
 _DATE = re.compile(_YEAR_PATTERN + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
                    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
-                   r"(?:\b\d+|" + _NUMBER_WORDS + r"|\bone)\s*(?:\(\d+\)\s*)?(?:(?:calendar|business|working)\s+)?"
+                   + _HOW_MANY + r"(?:(?:calendar|business|working)\s+)?"
                    r"(?:days?|weeks?|months?|years?)\s+(?:after|from|following|before|prior to)\b|"
                    r"\banniversary of\b|"
                    # a term's start and its length state its end ("shall begin on the Effective Date and continue
                    # in effect for a period of five (5) years")
                    r"\b(?:commenc|begin|began|start)\w*\b[^.;]{0,120}?\b(?:for|of)\s+(?:a\s+(?:period|term)\s+of\s+)?"
-                   r"(?:\d+|" + _NUMBER_WORDS + r"|\bone)\s*(?:\(\d+\)\s*)?(?:months?|years?)\b", re.I)
+                   + _HOW_MANY + r"(?:months?|years?)\b", re.I)
 
 
 

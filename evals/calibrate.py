@@ -31,8 +31,8 @@ from advisor.calibrate import balanced_accuracy, best_threshold, decision, probe
 from advisor.config import load_settings
 from advisor.gate import CALIBRATION_FILE, FEATURES, Gate
 from advisor.types import Turn
+from evals.metrics import auroc
 from evals.runner import QA_SET, load_questions
-from evals.suites.common import auroc
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = [REPO / "corpus" / "articles", REPO / "corpus" / "deals", REPO / "corpus" / "docs"]

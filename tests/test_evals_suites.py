@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from advisor.config import Settings
+from evals.metrics import auroc
 from evals.suites import SUITES, cuad, multihop, pubmedqa, scifact, squad_v2
 from evals.suites.common import (
     CALIBRATION_QUESTIONS,
     CorpusDoc,
-    auroc,
     contains_answer,
     default_datasets_dir,
     held_apart,

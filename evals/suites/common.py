@@ -24,7 +24,7 @@ from advisor.embed import Embedder, make_embedder
 from advisor.ingest.indexer import INGEST_VERSION
 from advisor.retrieve import Filters, HybridRetriever
 from evals.baseline import NaiveBaseline, baseline_for
-from evals.metrics import auroc, percentile  # noqa: F401 - auroc: the suites read it from here
+from evals.metrics import percentile
 from evals.system import AdvisorSystem, Retrieved
 
 log = logging.getLogger(__name__)

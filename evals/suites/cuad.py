@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from advisor.config import Settings
+from evals.metrics import auroc
 from evals.suites.common import (
     CorpusDoc,
     Stopwatch,
     Systems,
-    auroc,
     build_systems,
     cache_note,
     corpus_file,

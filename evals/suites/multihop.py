@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from advisor.config import Settings
-from evals.metrics import dedupe, recall_at_k
+from evals.metrics import auroc, dedupe, recall_at_k
 from evals.suites.common import (
     CorpusDoc,
     Stopwatch,
-    auroc,
     build_systems,
     cache_note,
     held_apart,
