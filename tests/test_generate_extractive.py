@@ -362,3 +362,24 @@ def test_a_recommendation_list_the_chunker_cut_is_read_on_into_the_next_chunk() 
     assert not verifier.result().dropped
     assert text.index("Staged technology") < text.index("Dispute resolution") < text.index("Non-solicitation")
     assert "Chain of title" not in text  # the list ends where the next section begins
+
+
+def test_a_list_item_quoted_without_its_list_reads_under_its_section_heading_once() -> None:
+    sticking = ("## Process and culture\n\nNegotiations are founder-led and fast.\n\n## Common sticking points\n\n"
+                "1. **Territory**: whether the licensor keeps Greater China or only mainland China, and how Taiwan "
+                "and Hong Kong are treated.\n"
+                "2. **Upfront versus milestones**: licensors push guaranteed money; licensees push contingent "
+                "value.\n")
+    more = ("## Common sticking points\n\n"
+            "- **Reversion**: what returns to the licensor if the licensee stops developing the asset in Taiwan.\n"
+            "- **Governance**: how the joint steering committee decides.\n")
+    hits = [_hit("guide", sticking), _hit("guide-2", more)]
+    question = "What do licensors ask for on Taiwan and Hong Kong territory rights?"
+    text = _verified(_generator().generate(question, hits, max_sentences=6), hits)
+    assert "Common sticking points — Territory: whether the licensor keeps Greater China" in text
+    assert "Reversion: what returns to the licensor" in text  # another chunk's item of the same section ...
+    assert text.count("Common sticking points") == 1  # ... reads under the heading already shown
+    assert "Process and culture —" not in text  # the nearest heading above the item, not the chunk's first
+    # a sentence that is not a list item keeps its plain form
+    plain = _verified(_generator().generate("Who leads negotiations?", hits), hits)
+    assert "Negotiations are founder-led and fast" in plain and " — Negotiations" not in plain

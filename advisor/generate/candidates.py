@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from advisor.generate.lists import tables
 from advisor.index.lexical import tokenize
-from advisor.text import clean_markdown, numbers, sentence_spans
+from advisor.text import clean_markdown, is_heading, numbers, sentence_spans
 from advisor.types import Hit
 
 # text written to steer a model rather than to inform a reader
@@ -68,6 +68,23 @@ def is_title_line(text: str, start: int, end: int) -> bool:
         return False
     raw = text[start:end].strip()
     return not _ITEM.match(text[line_start:line_end]) and not _FINAL.search(raw.rstrip("*_ "))
+
+
+def heading_over_item(text: str, start: int) -> tuple[int, int] | None:
+    """For a sentence on a list item's line, the heading line of the section the list is in (within this text):
+    an item quoted without its list reads in context under it ("Common sticking points — Territory: whether the
+    licensor keeps Greater China…"). None for a sentence that is not on an item's line, or with no heading above."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    if not _ITEM.match(text[line_start:len(text) if line_end < 0 else line_end]):
+        return None
+    end = line_start - 1
+    while end > 0:
+        begin = text.rfind("\n", 0, end) + 1
+        if is_heading(text[begin:end]):
+            return begin, end
+        end = begin - 1
+    return None
 
 
 @lru_cache(maxsize=8192)
@@ -234,11 +251,11 @@ def display(text: str, cand: Candidate) -> str:
     """A sentence as shown: Markdown removed; a bold lead-in as a label ("Build, don't flee: grow…"); a table row as
     "label — column: value; column: value" (with the table's unit when its first header cell gives one); a
     section's first sentence as "heading — sentence"."""
-    if cand.heading is not None:
-        heading = clean_markdown(text[cand.heading[0]:cand.heading[1]]).rstrip(" .:;?!")
-        return f"{heading} — {clean_markdown(text[cand.start:cand.end])}"
     if cand.header is None:
-        return clean_markdown(_LEAD_IN.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text[cand.start:cand.end]))
+        sentence = clean_markdown(_LEAD_IN.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text[cand.start:cand.end]))
+        if cand.heading is None:
+            return sentence
+        return f"{clean_markdown(text[cand.heading[0]:cand.heading[1]]).rstrip(' .:;?!')} — {sentence}"
     columns, cells = (_cells(text[a:b]) for a, b in (cand.header, (cand.start, cand.end)))
     if len(columns) != len(cells) or len(cells) < 2:
         return clean_markdown(" ".join(cells))
