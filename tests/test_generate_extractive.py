@@ -383,3 +383,15 @@ def test_a_list_item_quoted_without_its_list_reads_under_its_section_heading_onc
     # a sentence that is not a list item keeps its plain form
     plain = _verified(_generator().generate("Who leads negotiations?", hits), hits)
     assert "Negotiations are founder-led and fast" in plain and " — Negotiations" not in plain
+
+
+def test_a_citation_gives_the_page_of_the_quoted_sentence_not_of_the_heading_above_it() -> None:
+    text = ("## Common sticking points\n\nOther terms come first.\n\n"
+            "1. **Territory**: whether the licensor keeps Greater China or only mainland China, and how Taiwan "
+            "and Hong Kong are treated.\n2. **Governance**: how the joint steering committee decides.\n")
+    hit = _hit("guide", text)
+    turn = text.index("1. **Territory**")
+    hit.chunk.meta.update(page=4, page_turns=f"{turn}:5")  # the list starts on the page after its heading
+    draft = _generator().generate("What do licensors ask for on Taiwan and Hong Kong territory rights?", [hit])
+    assert "Common sticking points — Territory" in _verified(draft, [hit])
+    assert [c.page for c in draft.citations] == [5]

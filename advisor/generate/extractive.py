@@ -570,7 +570,7 @@ class ExtractiveGenerator:
                 n=n, doc_id=chunk.doc_id, title=str(meta.get("title", chunk.doc_id)),
                 url=str(meta.get("source_url", "")), published=date_str(_int(meta.get("published"))),
                 doc_type=str(meta.get("doc_type", "")), audience=str(meta.get("audience", "")),
-                page=page_at(meta, chunk.char_start + lo), chunk_id=chunk.chunk_id,
+                page=page_at(meta, chunk.char_start + group[0].start), chunk_id=chunk.chunk_id,
                 passage=chunk.text[lo:hi], char_start=chunk.char_start + lo, char_end=chunk.char_start + hi,
             ))
         return Draft(" ".join(parts).replace(" \n\n", "\n\n"), citations, coverage)
