@@ -23,6 +23,11 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("answer_words", "Answer length (words)", "count"),
     ("false_refusal", "False refusal (gold in top 3)", "rate"), ("fragment_rate", "Fragment sentences", "rate"),
     ("restatement_rate", "Restating the question", "rate"), ("meta_rate", "About the documents", "rate"),
+    ("refused_by_gate", "Answerable refused by the gate", "count"),
+    ("refused_by_check", "Answerable refused by a later check", "count"),
+    ("answered_missing_facts", "Answerable answered without every fact", "count"),
+    ("unanswerable_answered", "Unanswerable answered", "count"),
+    ("correct_if_refusals_right", "Correct if every refusal decision were right", "rate"),
 )
 TYPE_COLUMNS = ("n", "recall@10", "mrr", "ndcg@10", "correct", "fact_recall", "citation_precision",
                 "citation_recall", "refusal_precision", "refusal_recall", "leaks", "latency_p50_ms")

@@ -323,6 +323,26 @@ def _evidence_auroc(records: Sequence[dict[str, Any]]) -> float | None:
     return auroc(scores, labels)
 
 
+def _failures_by_mechanism(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Where the wrong answers come from: answerable questions refused by the evidence gate (route `no_coverage`)
+    or by a later check (any other refusal), answered without every required fact, and unanswerable questions
+    answered; and the share correct if every refusal decision were right (each of those refusals made, or not
+    made, the other way, and an answerable question so answered counted correct) — the most a better reader of
+    the evidence could add with the answers as they are composed."""
+    ok = [r for r in records if not r.get("error")]
+    wrongly_refused = [r for r in ok if r["answerable"] and r.get("refused")]
+    out: dict[str, Any] = {
+        "refused_by_gate": sum(1 for r in wrongly_refused if r.get("route") == "no_coverage"),
+        "refused_by_check": sum(1 for r in wrongly_refused if r.get("route") != "no_coverage"),
+        "answered_missing_facts": sum(1 for r in ok if r["answerable"] and not r.get("refused")
+                                      and not r.get("correct")),
+        "unanswerable_answered": sum(1 for r in ok if not r["answerable"] and not r.get("refused")),
+    }
+    right = sum(1 for r in ok if r.get("correct")) + len(wrongly_refused) + out["unanswerable_answered"]
+    out["correct_if_refusals_right"] = right / len(records) if records else None
+    return out
+
+
 def aggregate(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Means of the per-question metrics (over the questions where each is defined), refusal precision and
     recall, leakage over public questions, latency percentiles."""
@@ -336,6 +356,7 @@ def aggregate(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["refusal_recall"] = true_refusals / len(should) if should else None
     out["refusals"] = len(refused)
     out["evidence_auroc"] = _evidence_auroc(records)
+    out.update(_failures_by_mechanism(records))
     public = [r for r in records if r["audience"] == "public"]
     out["leaks"] = sum(1 for r in public if r.get("leak"))
     out["leakage_rate"] = out["leaks"] / len(public) if public else None

@@ -73,6 +73,26 @@ def test_aggregate_reads_how_well_the_gate_score_separates_the_two_kinds() -> No
     assert "| Evidence AUROC (gate score) | 0.750 |" in report.summary_markdown(_results(records))
 
 
+def test_aggregate_counts_wrong_answers_by_the_mechanism_behind_them() -> None:
+    def routed(qid: str, passed: bool, route: str, *, answerable: bool = True, refused: bool = False) -> dict[str, Any]:
+        return {**_record(qid, "simple_fact", passed, answerable=answerable, refused=refused), "route": route}
+
+    records = [routed("a", True, "lookup"),  # right
+               routed("b", False, "no_coverage", refused=True),  # answerable, the gate refused it
+               routed("c", False, "partial", refused=True),  # answerable, a later check refused it
+               routed("d", False, "lookup"),  # answered without every fact
+               routed("e", False, "lookup", answerable=False),  # should have been refused
+               routed("f", True, "no_coverage", answerable=False, refused=True),  # rightly refused
+               {**routed("g", False, "lookup"), "error": "RuntimeError: boom"}]  # a crash is no mechanism's
+    overall = aggregate(records)
+    assert (overall["refused_by_gate"], overall["refused_by_check"], overall["answered_missing_facts"],
+            overall["unanswerable_answered"]) == (1, 1, 1, 1)
+    # with every refusal decision right: a, f as they are, b, c and e turned; d (composition) and g stay wrong
+    assert overall["correct_if_refusals_right"] == 5 / 7
+    assert "| Unanswerable answered | 1 |" in report.summary_markdown(_results(records))
+    assert "| Correct if every refusal decision were right | 71.4% |" in report.summary_markdown(_results(records))
+
+
 def test_report_files_are_self_contained_and_compare_cli_reads_them(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     a = _results([_record("qa-001", "simple_fact", True, latency=50), _record("qa-002", "advice", False)])
