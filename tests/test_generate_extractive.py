@@ -5,6 +5,7 @@ the passage it cites. Hand-made chunks, no index: the generator only needs an id
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from advisor.cite import Verifier, cited_sentences
 from advisor.generate import Draft
@@ -69,7 +70,10 @@ def _generator() -> ExtractiveGenerator:
 
 def _verified(draft: Draft, hits: list[Hit]) -> str:
     """The draft as the advisor shows it: every sentence checked against the passage it cites."""
-    documents = {h.chunk.doc_id: Document(h.chunk.doc_id, h.chunk.text, dict(h.chunk.meta)) for h in hits}
+    texts: dict[str, str] = {}  # each document as its chunks lie in it (two chunks of one document: one text)
+    for chunk in sorted((h.chunk for h in hits), key=lambda c: c.char_start):
+        texts[chunk.doc_id] = texts.get(chunk.doc_id, "").ljust(chunk.char_start, "\n") + chunk.text
+    documents = {h.chunk.doc_id: Document(h.chunk.doc_id, texts[h.chunk.doc_id], dict(h.chunk.meta)) for h in hits}
     verifier = Verifier(draft.citations, documents)
     for sentence in cited_sentences(draft.text):
         verifier.add(sentence)
@@ -373,12 +377,18 @@ def test_a_list_item_quoted_without_its_list_reads_under_its_section_heading_onc
     more = ("## Common sticking points\n\n"
             "- **Reversion**: what returns to the licensor if the licensee stops developing the asset in Taiwan.\n"
             "- **Governance**: how the joint steering committee decides.\n")
-    hits = [_hit("guide", sticking), _hit("guide-2", more)]
+    first, second = _hit("guide", sticking), _hit("guide", more)
+    second.chunk = replace(second.chunk, chunk_id="guide#1", char_start=len(sticking) + 2)
+    hits = [first, second]
     question = "What do licensors ask for on Taiwan and Hong Kong territory rights?"
     text = _verified(_generator().generate(question, hits, max_sentences=6), hits)
     assert "Common sticking points — Territory: whether the licensor keeps Greater China" in text
-    assert "Reversion: what returns to the licensor" in text  # another chunk's item of the same section ...
+    assert "Reversion: what returns to the licensor" in text  # the next chunk's item of the same section ...
     assert text.count("Common sticking points") == 1  # ... reads under the heading already shown
+    # another document's section of the same name is another section: its item reads under its own heading
+    hits = [first, _hit("other-guide", more)]
+    text = _verified(_generator().generate(question, hits, max_sentences=6), hits)
+    assert "Common sticking points — Reversion: what returns to the licensor" in text
     assert "Process and culture —" not in text  # the nearest heading above the item, not the chunk's first
     # a sentence that is not a list item keeps its plain form
     plain = _verified(_generator().generate("Who leads negotiations?", hits), hits)

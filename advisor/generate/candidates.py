@@ -250,7 +250,7 @@ _UNIT_CAPTION = re.compile(r"[$€£¥%]|\b(?:thousands?|millions?|billions?|per
 def display(text: str, cand: Candidate) -> str:
     """A sentence as shown: Markdown removed; a bold lead-in as a label ("Build, don't flee: grow…"); a table row as
     "label — column: value; column: value" (with the table's unit when its first header cell gives one); a
-    section's first sentence as "heading — sentence"."""
+    section's first sentence, or a list item quoted without its list, as "heading — sentence"."""
     if cand.header is None:
         sentence = clean_markdown(_LEAD_IN.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", text[cand.start:cand.end]))
         if cand.heading is None:

@@ -541,15 +541,15 @@ class ExtractiveGenerator:
         parts: list[str] = []
         citations: list[Citation] = []
         previous_doc = None
-        headings: set[str] = set()
+        headings: set[tuple[str, str]] = set()  # (document, heading) shown so far
         for n, group in enumerate(groups, start=1):
             chunk = group[0].hit.chunk
             if group[0].header is None and group[0].heading is None:  # a list item quoted without what precedes it
                 over = heading_over_item(chunk.text, group[0].start)  # reads under its heading, once an answer
-                if over is not None and chunk.text[over[0]:over[1]] not in headings:
+                if over is not None and (chunk.doc_id, chunk.text[over[0]:over[1]]) not in headings:
                     group[0] = replace(group[0], heading=over)
             if group[0].heading is not None:
-                headings.add(chunk.text[group[0].heading[0]:group[0].heading[1]])
+                headings.add((chunk.doc_id, chunk.text[group[0].heading[0]:group[0].heading[1]]))
             head = group[0].header or group[0].heading
             lo, hi = (head[0] if head else group[0].start), group[-1].end
             shown = [display(chunk.text, c) for c in group]
