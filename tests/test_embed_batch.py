@@ -87,3 +87,35 @@ def test_a_failed_export_falls_back_to_pytorch(tmp_path, monkeypatch, caplog) ->
     assert embedder.runtime == "torch"
     assert "exporter crashed" in caplog.text and "PyTorch" in caplog.text
     assert embedder.embed(["still works"]).shape == (1, 384)
+
+
+@pytest.mark.model
+def test_bulk_batches_run_on_the_runtime_measured_faster_here_and_the_choice_is_remembered(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    import json
+
+    from advisor import embed
+    from advisor.embed import SentenceTransformerEmbedder, packaged_minilm_path
+
+    texts = [f"Chinese biotech licence number {i} with an upfront and milestones. " * (1 + i % 5) for i in range(16)]
+    reference = SentenceTransformerEmbedder(packaged_minilm_path(), batch_size=4)
+    expected = reference.embed(texts)
+    first = SentenceTransformerEmbedder(packaged_minilm_path(), batch_size=4, onnx_cache=tmp_path)
+    first.embed(texts[:3])  # a call too small to tell: nothing decided
+    assert first.runtime == "onnx" and first.bulk_runtime is None
+    np.testing.assert_allclose(first.embed(texts), expected, atol=1e-5)  # four batches: measured, same vectors
+    assert first.bulk_runtime in ("onnx", "torch")
+    remembered = json.loads((tmp_path / "bulk-runtime.json").read_text())
+    assert remembered == {embed._machine_key(): first.bulk_runtime}
+
+    def never(self: object, texts: list[str]) -> str:
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_measure_bulk", never)
+    for choice in ("torch", "onnx"):  # a later run takes the remembered choice without measuring
+        (tmp_path / "bulk-runtime.json").write_text(json.dumps({embed._machine_key(): choice}))
+        later = SentenceTransformerEmbedder(packaged_minilm_path(), batch_size=4, onnx_cache=tmp_path)
+        np.testing.assert_allclose(later.embed(texts), expected, atol=1e-5)
+        encoder = later._onnx
+        assert later.bulk_runtime == choice and encoder is not None
+        assert (encoder._bulk is not None) == (choice == "onnx")  # PyTorch took the batches: no bulk session
+        assert later.embed(texts[:1]).shape == (1, 384) and later.runtime == "onnx"  # questions stay on ONNX
