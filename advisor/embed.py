@@ -206,7 +206,7 @@ class SentenceTransformerEmbedder:
         if self.bulk_runtime is None:
             with self._choosing:
                 if self.bulk_runtime is None and len(texts) >= BULK_PROBE_BATCHES * self.batch_size:
-                    self.bulk_runtime = _remembered_bulk_runtime(self.onnx_cache) or self._measure_bulk(texts)
+                    self.bulk_runtime = _remembered_bulk_runtime(self._bulk_runtimes_path) or self._measure_bulk(texts)
         return self.bulk_runtime == "torch"
 
     def _measure_bulk(self, texts: list[str]) -> str:
@@ -219,8 +219,13 @@ class SentenceTransformerEmbedder:
         choice = "torch" if torch < BULK_TORCH_MARGIN * onnx else "onnx"
         log.info("bulk embedding on %s here (one batch of %d texts: ONNX Runtime %.0f ms, PyTorch %.0f ms)",
                  choice, len(middle), onnx * 1e3, torch * 1e3)
-        _remember_bulk_runtime(self.onnx_cache, choice)
+        _remember_bulk_runtime(self._bulk_runtimes_path, choice)
         return choice
+
+    @property
+    def _bulk_runtimes_path(self) -> Path:
+        assert self.onnx_cache is not None  # only ONNX, which needs the cache, has a bulk runtime to choose
+        return self.onnx_cache / "bulk-runtime.json"
 
     def _encode_onnx(self, encode: OnnxEncoder, texts: list[str], bulk: bool) -> np.ndarray:
         # texts of similar length share a batch, so little of each batch is padding
@@ -258,30 +263,22 @@ def _machine_key() -> str:
     return f"{cpu} | {os.cpu_count()} cpus | torch {torch.__version__} | onnxruntime {onnxruntime.__version__}"
 
 
-def _bulk_runtimes_file(cache: Path | None) -> Path | None:
-    return cache / "bulk-runtime.json" if cache is not None else None
-
-
-def _remembered_bulk_runtime(cache: Path | None) -> str | None:
-    path = _bulk_runtimes_file(cache)
+def _bulk_runtimes(path: Path) -> dict[str, str]:
+    """The bulk runtimes measured so far, by machine key: {} when none, or unreadable (then measured again)."""
     try:
-        choice = json.loads(path.read_text(encoding="utf-8")).get(_machine_key()) if path else None
-    except (OSError, ValueError, AttributeError):
-        return None  # none yet, or unreadable: measured again
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def _remembered_bulk_runtime(path: Path) -> str | None:
+    choice = _bulk_runtimes(path).get(_machine_key())
     return choice if choice in ("onnx", "torch") else None
 
 
-def _remember_bulk_runtime(cache: Path | None, choice: str) -> None:
-    path = _bulk_runtimes_file(cache)
-    if path is None:
-        return
-    try:
-        known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        if not isinstance(known, dict):
-            known = {}
-    except (OSError, ValueError):
-        known = {}
-    known[_machine_key()] = choice
+def _remember_bulk_runtime(path: Path, choice: str) -> None:
+    known = {**_bulk_runtimes(path), _machine_key(): choice}
     partial = path.with_suffix(f".{os.getpid()}.partial")
     try:
         partial.write_text(json.dumps(known, indent=1) + "\n", encoding="utf-8")

@@ -58,12 +58,16 @@ _FINAL = re.compile(r"[.!?;:…][\"'”’)\]*_]*$")
 _ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s")
 
 
+def _line_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """The offsets of the whole line (or lines) holding text[start:end]."""
+    line_end = text.find("\n", end)
+    return text.rfind("\n", 0, start) + 1, len(text) if line_end < 0 else line_end
+
+
 def is_title_line(text: str, start: int, end: int) -> bool:
     """A span that is a whole line of its own, not a list item, and ends without a sentence's final punctuation:
     a heading, a title or a caption ("Procurement prohibition versus outright ban", a wrapped PDF title line)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end
+    line_start, line_end = _line_of(text, start, end)
     if text[line_start:start].strip(" \t*_#") or text[end:line_end].strip(" \t*_"):
         return False
     raw = text[start:end].strip()
@@ -74,9 +78,8 @@ def heading_over_item(text: str, start: int) -> tuple[int, int] | None:
     """For a sentence on a list item's line, the heading line of the section the list is in (within this text):
     an item quoted without its list reads in context under it ("Common sticking points — Territory: whether the
     licensor keeps Greater China…"). None for a sentence that is not on an item's line, or with no heading above."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    if not _ITEM.match(text[line_start:len(text) if line_end < 0 else line_end]):
+    line_start, line_end = _line_of(text, start, start)
+    if not _ITEM.match(text[line_start:line_end]):
         return None
     end = line_start - 1
     while end > 0:
